@@ -1,0 +1,14 @@
+//! The Node.js binding of `acs-identity`: a thin translation layer over the pure-Rust client
+//! (`crates/acs-identity`) and emulator (`crates/acs-identity-emulator`).
+//!
+//! The JS facade (`index.js`) gives these exports the exact shape of
+//! `@azure/communication-identity`; everything here is an internal API of that facade.
+
+#![deny(clippy::all)]
+
+mod cancellation;
+mod client;
+mod credential;
+mod emulator;
+mod error;
+mod utilities;

@@ -1,0 +1,1 @@
+//! The emulator, startable in-process from JS (filled in once the emulator crate lands).
