@@ -128,13 +128,14 @@ function callNative(fn) {
 
 function describe(value) {
   if (value === null) return 'null'
+  if (value === undefined) return 'undefined'
   if (Array.isArray(value)) return 'an array'
   if (typeof value === 'string') return value.length > 40 ? 'a string' : JSON.stringify(value)
   return typeof value === 'object' || typeof value === 'function' ? `a ${typeof value}` : `${typeof value} ${String(value)}`
 }
 
 function checkUser(user, name = 'user') {
-  if (user === null || typeof user !== 'object') {
+  if (user === null || typeof user !== 'object' || Array.isArray(user)) {
     throw new TypeError(`${name} must be a CommunicationUserIdentifier ({ communicationUserId: string }), got ${describe(user)}`)
   }
   const id = user.communicationUserId
