@@ -1,0 +1,234 @@
+// Reliability: retries, Retry-After, dropped connections, timeouts and cancellation, each
+// against a local server that misbehaves on purpose.
+
+import test from 'ava'
+import http from 'node:http'
+import { spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { startCaptureServer } from './helpers/capture-server.mjs'
+import { verifyCapturedRequest } from './helpers/hmac.mjs'
+
+const require = createRequire(import.meta.url)
+const ours = require('../index.js')
+
+const KEY = Buffer.from('reliability key').toString('base64')
+const USER = { communicationUserId: '8:acs:resource_user' }
+const FAST = { retryOptions: { retryDelayInMs: 10, maxRetryDelayInMs: 40 } }
+
+function client(server, options = FAST) {
+  return new ours.CommunicationIdentityClient(`endpoint=${server.endpoint};accesskey=${KEY}`, options)
+}
+
+/** A responder that answers the first `n` requests with `answer`, then normally. */
+function failFirst(n, answer) {
+  let seen = 0
+  return () => (seen++ < n ? answer : undefined)
+}
+
+test('429 with Retry-After: 1 succeeds on the second attempt, at least a second later, signed afresh', async (t) => {
+  const server = await startCaptureServer(failFirst(1, { status: 429, headers: { 'retry-after': '1' } }))
+  t.teardown(() => server.close())
+  const started = Date.now()
+  const user = await client(server).createUser()
+  t.truthy(user.communicationUserId)
+  t.true(Date.now() - started >= 1000)
+  t.is(server.requests.length, 2)
+  const [first, second] = server.requests
+  t.is(first.headers['x-ms-client-request-id'], second.headers['x-ms-client-request-id'], 'one request id per operation')
+  t.not(first.headers['x-ms-date'], second.headers['x-ms-date'], 'each attempt is signed with a fresh date')
+  t.true(verifyCapturedRequest(second, KEY).ok)
+})
+
+test('retry-after-ms is honoured exactly', async (t) => {
+  const server = await startCaptureServer(failFirst(1, { status: 503, headers: { 'retry-after-ms': '300' } }))
+  t.teardown(() => server.close())
+  const started = Date.now()
+  await client(server, { retryOptions: { retryDelayInMs: 5000 } }).createUser()
+  const elapsed = Date.now() - started
+  t.true(elapsed >= 300 && elapsed < 3000, `${elapsed} ms`)
+})
+
+test('three 503s then success succeeds', async (t) => {
+  const server = await startCaptureServer(failFirst(3, { status: 503 }))
+  t.teardown(() => server.close())
+  await client(server).getToken(USER, ['chat'])
+  t.is(server.requests.length, 4)
+})
+
+test('four 503s reject with status 503 after four attempts', async (t) => {
+  const server = await startCaptureServer(failFirst(4, { status: 503 }))
+  t.teardown(() => server.close())
+  const error = await t.throwsAsync(client(server).getToken(USER, ['chat']))
+  t.is(error.name, 'RestError')
+  t.is(error.statusCode, 503)
+  t.is(error.attempts, 4)
+  t.regex(error.message, /after 4 attempts/)
+  t.is(server.requests.length, 4)
+})
+
+test('a 429 without a hint is retried with backoff', async (t) => {
+  const server = await startCaptureServer(failFirst(2, { status: 429 }))
+  t.teardown(() => server.close())
+  await client(server).createUser()
+  t.is(server.requests.length, 3)
+})
+
+test('maxRetries: 0 makes one attempt', async (t) => {
+  const server = await startCaptureServer(failFirst(1, { status: 500 }))
+  t.teardown(() => server.close())
+  const error = await t.throwsAsync(client(server, { retryOptions: { maxRetries: 0 } }).createUser())
+  t.is(error.statusCode, 500)
+  t.is(server.requests.length, 1)
+})
+
+for (const status of [400, 401, 403, 404, 409, 501, 505]) {
+  test(`${status} is not retried`, async (t) => {
+    const server = await startCaptureServer(() => ({ status, headers: { 'retry-after': '0' } }))
+    t.teardown(() => server.close())
+    const error = await t.throwsAsync(client(server).deleteUser(USER))
+    t.is(error.statusCode, status)
+    t.is(server.requests.length, 1)
+  })
+}
+
+test('a reset connection is retried', async (t) => {
+  const server = await startCaptureServer(failFirst(2, { destroy: true }))
+  t.teardown(() => server.close())
+  const user = await client(server).createUser()
+  t.truthy(user.communicationUserId)
+  t.is(server.requests.length, 3)
+})
+
+test('connection refused is retried, then a RestError REQUEST_SEND_ERROR with the attempt count', async (t) => {
+  const server = await startCaptureServer()
+  const endpoint = server.endpoint
+  await server.close()
+  const c = new ours.CommunicationIdentityClient(`endpoint=${endpoint};accesskey=${KEY}`, { retryOptions: { maxRetries: 2, retryDelayInMs: 5 } })
+  const error = await t.throwsAsync(c.createUser())
+  t.is(error.name, 'RestError')
+  t.is(error.code, 'REQUEST_SEND_ERROR')
+  t.is(error.attempts, 3)
+})
+
+/** A server that accepts requests and never answers. */
+async function startSilentServer() {
+  const sockets = new Set()
+  const server = http.createServer(() => {})
+  server.on('connection', (s) => sockets.add(s))
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    endpoint: `http://127.0.0.1:${server.address().port}`,
+    close: () => {
+      for (const s of sockets) s.destroy()
+      return new Promise((resolve) => server.close(resolve))
+    },
+  }
+}
+
+test('requestOptions.timeout ends a silent attempt, which is retried, then rejects', async (t) => {
+  const server = await startSilentServer()
+  t.teardown(() => server.close())
+  const started = Date.now()
+  const error = await t.throwsAsync(
+    client(server, { retryOptions: { maxRetries: 1, retryDelayInMs: 5 } }).createUser({ requestOptions: { timeout: 200 } }),
+  )
+  const elapsed = Date.now() - started
+  t.is(error.name, 'RestError')
+  t.is(error.code, 'ETIMEDOUT')
+  t.is(error.attempts, 2)
+  t.true(elapsed >= 400 && elapsed < 2000, `${elapsed} ms`)
+})
+
+test('abort mid-request settles within a few milliseconds with an AbortError', async (t) => {
+  const server = await startSilentServer()
+  t.teardown(() => server.close())
+  const controller = new AbortController()
+  const pending = client(server).createUser({ abortSignal: controller.signal })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const abortedAt = performance.now()
+  controller.abort()
+  const error = await t.throwsAsync(pending)
+  const latency = performance.now() - abortedAt
+  t.is(error.name, 'AbortError')
+  t.true(latency < 50, `settled ${latency.toFixed(1)} ms after abort`)
+})
+
+test('abort during a retry wait settles within a few milliseconds', async (t) => {
+  const server = await startCaptureServer(() => ({ status: 503, headers: { 'retry-after': '30' } }))
+  t.teardown(() => server.close())
+  const controller = new AbortController()
+  const pending = client(server).createUser({ abortSignal: controller.signal })
+  while (server.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const abortedAt = performance.now()
+  controller.abort()
+  const error = await t.throwsAsync(pending)
+  const latency = performance.now() - abortedAt
+  t.is(error.name, 'AbortError')
+  t.true(latency < 50, `settled ${latency.toFixed(1)} ms after abort`)
+  t.is(server.requests.length, 1)
+})
+
+test('an already-aborted signal rejects without sending anything', async (t) => {
+  const server = await startCaptureServer()
+  t.teardown(() => server.close())
+  const error = await t.throwsAsync(client(server).createUser({ abortSignal: AbortSignal.abort() }))
+  t.is(error.name, 'AbortError')
+  t.is(server.requests.length, 0)
+})
+
+test('a signal aborted after the call settled changes nothing', async (t) => {
+  const server = await startCaptureServer()
+  t.teardown(() => server.close())
+  const controller = new AbortController()
+  const user = await client(server).createUser({ abortSignal: controller.signal })
+  controller.abort()
+  t.truthy(user.communicationUserId)
+})
+
+test('malformed success bodies become a RestError, never a hang or a crash', async (t) => {
+  const bodies = ['not json', '{"identity":', '{"token":"t"}', '{"token":"t","expiresOn":"yesterday"}', '[]']
+  for (const body of bodies) {
+    const server = await startCaptureServer(() => ({ status: 200, body }))
+    const error = await t.throwsAsync(client(server).getToken(USER, ['chat']))
+    t.is(error.name, 'RestError', body)
+    t.is(error.code, 'PARSE_ERROR', body)
+    await server.close()
+  }
+})
+
+test('an oversized response body is refused', async (t) => {
+  const server = await startCaptureServer(() => ({ status: 200, body: JSON.stringify({ token: 'x'.repeat(2 << 20), expiresOn: '2030-01-01T00:00:00Z' }) }))
+  t.teardown(() => server.close())
+  const error = await t.throwsAsync(client(server).getToken(USER, ['chat']))
+  t.is(error.name, 'RestError')
+  t.regex(error.message, /larger than 1048576 bytes/)
+})
+
+test('AZURE_LOG_LEVEL=info logs each attempt to stderr with no secret in it', async (t) => {
+  const server = await startCaptureServer(failFirst(1, { status: 503 }))
+  t.teardown(() => server.close())
+  const script = `
+    const { CommunicationIdentityClient } = require(${JSON.stringify(fileURLToPath(new URL('../index.js', import.meta.url)))})
+    const c = new CommunicationIdentityClient(process.argv[1], { retryOptions: { retryDelayInMs: 5 } })
+    c.createUserAndToken(['chat']).then((r) => console.log(r.token))
+  `
+  const connection = `endpoint=${server.endpoint};accesskey=${KEY}`
+  const run = await new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', script, connection], { env: { ...process.env, AZURE_LOG_LEVEL: 'info' } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('close', (status) => resolve({ status, stdout, stderr }))
+  })
+  t.is(run.status, 0, run.stderr)
+  const token = run.stdout.trim()
+  t.truthy(token)
+  t.regex(run.stderr, /azure:acs-identity:warning POST http:\/\/127\.0\.0\.1:\d+\/identities\?api-version=2023-10-01 attempt 1: status 503/)
+  t.regex(run.stderr, /azure:acs-identity:info POST .* attempt 2: status 201 in \d+ ms \(x-ms-client-request-id [0-9a-f-]{36}\)/)
+  for (const secret of [KEY, token, server.requests[0].headers.authorization.split('Signature=')[1]]) {
+    t.false(run.stderr.includes(secret))
+  }
+})
