@@ -40,9 +40,12 @@ pub struct ServiceError {
 }
 
 /// An error from the client. Its message never contains an access key, a signature or a
-/// token.
+/// token. Boxed, so that `Result<T, Error>` stays small on the success path.
 #[derive(Debug)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
   kind: ErrorKind,
   message: String,
   request_id: Option<String>,
@@ -53,13 +56,13 @@ pub struct Error {
 impl Error {
   /// A new error of `kind` with a message.
   pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-    Self {
+    Self(Box::new(Inner {
       kind,
       message: message.into(),
       request_id: None,
       attempts: 0,
       source: None,
-    }
+    }))
   }
 
   /// A value the caller passed cannot be used.
@@ -73,33 +76,33 @@ impl Error {
   }
 
   pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-    self.source = Some(Box::new(source));
+    self.0.source = Some(Box::new(source));
     self
   }
 
   pub(crate) fn with_request_id(mut self, request_id: &str) -> Self {
-    self.request_id = Some(request_id.to_owned());
+    self.0.request_id = Some(request_id.to_owned());
     self
   }
 
   pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
-    self.attempts = attempts;
+    self.0.attempts = attempts;
     self
   }
 
   /// The category of the error.
   pub fn kind(&self) -> &ErrorKind {
-    &self.kind
+    &self.0.kind
   }
 
   /// The message, without the attempt count.
   pub fn message(&self) -> &str {
-    &self.message
+    &self.0.message
   }
 
   /// The service's answer, when the error is one.
   pub fn service(&self) -> Option<&ServiceError> {
-    match &self.kind {
+    match &self.0.kind {
       ErrorKind::Service(service) => Some(service),
       _ => None,
     }
@@ -112,20 +115,20 @@ impl Error {
 
   /// The `x-ms-client-request-id` of the operation, when a request was made.
   pub fn request_id(&self) -> Option<&str> {
-    self.request_id.as_deref()
+    self.0.request_id.as_deref()
   }
 
   /// How many HTTP attempts were made (0 when nothing was sent).
   pub fn attempts(&self) -> u32 {
-    self.attempts
+    self.0.attempts
   }
 }
 
 impl fmt::Display for Error {
   fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    f.write_str(&self.message)?;
-    if self.attempts > 1 {
-      write!(f, " (after {} attempts)", self.attempts)?;
+    f.write_str(&self.0.message)?;
+    if self.0.attempts > 1 {
+      write!(f, " (after {} attempts)", self.0.attempts)?;
     }
     Ok(())
   }
@@ -134,6 +137,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
   fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
     self
+      .0
       .source
       .as_deref()
       .map(|s| s as &(dyn std::error::Error + 'static))
