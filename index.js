@@ -538,8 +538,83 @@ function decodeAccessToken(token) {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// The emulator
+
+/**
+ * A running ACS Identity emulator: `endpoint`, `connectionString`, `accessKey`,
+ * `certificatePath` (with `https`), `verifyToken(token)`, `injectFaults(fault)`,
+ * `clearFaults()` and `close()`.
+ */
+class Emulator {
+  #native
+  constructor(nativeEmulator) {
+    this.#native = nativeEmulator
+    this.endpoint = nativeEmulator.endpoint
+    this.connectionString = nativeEmulator.connectionString
+    Object.defineProperty(this, 'accessKey', { value: nativeEmulator.accessKey, enumerable: false })
+    this.certificatePath = nativeEmulator.certificatePath ?? undefined
+  }
+
+  /** Whether a token the emulator issued is still valid: `{ valid, reason }`. */
+  async verifyToken(token) {
+    checkString(token, 'token')
+    const verdict = this.#native.verifyToken(token)
+    return verdict.valid ? { valid: true } : { valid: false, reason: verdict.reason ?? 'malformed' }
+  }
+
+  /**
+   * Makes the next `count` requests (default 1) fail: `{ status, retryAfter? }` answers that
+   * status, `{ closeConnection: true }` drops the connection, `{ delayMs }` delays the answer.
+   */
+  injectFaults(fault) {
+    if (fault === null || typeof fault !== 'object') throw new TypeError(`fault must be an object, got ${describe(fault)}`)
+    const retryAfter = fault.retryAfter === undefined ? undefined : String(fault.retryAfter)
+    callNative(() => this.#native.injectFaults({ ...fault, retryAfter }))
+  }
+
+  /** Forgets the faults not used yet. */
+  clearFaults() {
+    this.#native.clearFaults()
+  }
+
+  /** Stops the emulator. */
+  async close() {
+    await this.#native.close()
+  }
+
+  [util.inspect.custom]() {
+    return `Emulator { endpoint: ${JSON.stringify(this.endpoint)} }`
+  }
+}
+
+/**
+ * Starts the ACS Identity emulator in this process. Options: `port` (0, the default, picks a
+ * free one), `host` (default 127.0.0.1), `accessKey` (default: the documented development
+ * key), `secondaryKey`, `bearerTokens`, `dataDir` (persist to SQLite there), `https`,
+ * `throttling`, `resourceId`.
+ */
+async function startEmulator(options = {}) {
+  options = checkOptions(options)
+  const native_ = await native.nativeStartEmulator({
+    host: options.host,
+    port: options.port,
+    accessKey: options.accessKey,
+    secondaryKey: options.secondaryKey,
+    bearerTokens: options.bearerTokens,
+    dataDir: options.dataDir,
+    https: options.https,
+    throttling: options.throttling,
+    resourceId: options.resourceId,
+  }).catch((error) => {
+    throw toJsError(error)
+  })
+  return new Emulator(native_)
+}
+
 module.exports = {
   CommunicationIdentityClient,
+  startEmulator,
   AzureKeyCredential,
   RestError,
   AbortError,
