@@ -30,8 +30,8 @@ use tokio::sync::oneshot;
 
 use crate::error::EmulatorError;
 
-/// The database file inside the data directory.
-pub(crate) const DATABASE_FILE: &str = "acs-identity-emulator.sqlite3";
+/// The name of the SQLite database the emulator keeps in its data directory.
+pub const DATABASE_FILE: &str = "acs-identity-emulator.sqlite3";
 
 const SCHEMA_VERSION: i64 = 1;
 
