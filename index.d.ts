@@ -321,3 +321,62 @@ export interface DecodedAccessToken {
 
 /** Reads an ACS access token's claims without a network call (the signature is not checked). */
 export declare function decodeAccessToken(token: string): DecodedAccessToken
+
+// ----------------------------------------------------------------------------------------
+// The emulator
+
+/** Options of `startEmulator`. */
+export interface EmulatorOptions {
+  /** Port to listen on; 0 (the default) picks a free one. */
+  port?: number
+  /** Address to listen on. Default: 127.0.0.1. */
+  host?: string
+  /** The base64 access key to accept. Default: the documented development key. */
+  accessKey?: string
+  /** A second key to accept, as the service has. */
+  secondaryKey?: string
+  /** Tokens to accept as `Authorization: Bearer` (for clients built with a TokenCredential). */
+  bearerTokens?: string[]
+  /** Keep identities, custom ids, revocations and the signing key in SQLite in this folder. */
+  dataDir?: string
+  /** Serve TLS with a self-signed certificate (see `certificatePath`). */
+  https?: boolean
+  /** Answer 429 with Retry-After above the service's quotas. */
+  throttling?: boolean
+  /** The emulated resource's id (a GUID). Default: generated, and kept in `dataDir`. */
+  resourceId?: string
+}
+
+/** What `verifyToken` says of a token. */
+export type TokenVerdict =
+  | { valid: true }
+  | { valid: false; reason: 'expired' | 'revoked' | 'deleted' | 'malformed' | 'signature' | 'unknown-identity' }
+
+/** A fault for the next `count` requests (default 1). */
+export type EmulatorFault =
+  | { count?: number; status: number; retryAfter?: string | number }
+  | { count?: number; closeConnection: true }
+  | { count?: number; delayMs: number }
+
+/** A running emulator. */
+export interface Emulator {
+  /** e.g. `http://127.0.0.1:41234` */
+  readonly endpoint: string
+  /** `endpoint=<endpoint>/;accesskey=<key>`, for `new CommunicationIdentityClient(...)`. */
+  readonly connectionString: string
+  /** The primary access key. */
+  readonly accessKey: string
+  /** With `https`, the PEM file to trust (`NODE_EXTRA_CA_CERTS`). */
+  readonly certificatePath?: string
+  /** Whether a token the emulator issued is still valid, and why not. */
+  verifyToken(token: string): Promise<TokenVerdict>
+  /** Makes the next requests fail: a status, a dropped connection, or a delay. */
+  injectFaults(fault: EmulatorFault): void
+  /** Forgets the faults not used yet. */
+  clearFaults(): void
+  /** Stops the emulator. */
+  close(): Promise<void>
+}
+
+/** Starts the ACS Identity emulator in this process. */
+export declare function startEmulator(options?: EmulatorOptions): Promise<Emulator>

@@ -48,3 +48,17 @@ export async function extras(client: CommunicationIdentityClient): Promise<void>
   // @ts-expect-error: the Teams exchange needs clientId and userObjectId
   await client.getTokenForTeamsUser({ teamsUserAadToken: "t" });
 }
+
+export async function emulatorTypes(): Promise<void> {
+  const { startEmulator } = await import("../..");
+  const emulator = await startEmulator({ port: 0, https: false, dataDir: "/tmp/x" });
+  const client = new CommunicationIdentityClient(emulator.connectionString);
+  const { token } = await client.createUserAndToken(["voip"]);
+  const verdict = await emulator.verifyToken(token);
+  if (!verdict.valid) console.log(verdict.reason);
+  emulator.injectFaults({ count: 2, status: 503, retryAfter: "1" });
+  emulator.injectFaults({ closeConnection: true });
+  // @ts-expect-error: a fault needs a status, closeConnection or delayMs
+  emulator.injectFaults({ count: 1 });
+  await emulator.close();
+}
