@@ -124,7 +124,7 @@ impl Store {
       },
     };
     let mut conn = Connection::open(&path).map_err(sql)?;
-    conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+    conn.busy_timeout(Duration::from_secs(2)).map_err(sql)?;
     conn
       .execute_batch("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
       .map_err(sql)?;
