@@ -37,11 +37,11 @@ pub(crate) fn authenticate(
     ));
   };
   let Ok(authorization) = authorization.to_str() else {
-    return Err(ApiError::unauthorized("The Authorization header is not ASCII."));
+    return Err(ApiError::unauthorized(
+      "The Authorization header is not ASCII.",
+    ));
   };
-  let (scheme, credentials) = authorization
-    .split_once(' ')
-    .unwrap_or((authorization, ""));
+  let (scheme, credentials) = authorization.split_once(' ').unwrap_or((authorization, ""));
   if scheme.eq_ignore_ascii_case("Bearer") {
     bearer(shared, credentials.trim())
   } else if scheme.eq_ignore_ascii_case("HMAC-SHA256") {
@@ -64,7 +64,7 @@ fn bearer(shared: &Shared, token: &str) -> Result<(), ApiError> {
   }
   let presented = acs_identity::Secret::new(token);
   // `Secret`'s equality is constant-time.
-  if shared.bearer_tokens.iter().any(|accepted| *accepted == presented) {
+  if shared.bearer_tokens.contains(&presented) {
     Ok(())
   } else {
     Err(ApiError::unauthorized(
@@ -147,7 +147,9 @@ fn hmac_sha256(
 
   let host = header_str(headers, "host")?
     .or_else(|| uri.authority().map(|a| a.as_str()))
-    .ok_or_else(|| ApiError::unauthorized("The Host header is missing: it is part of the signature."))?;
+    .ok_or_else(|| {
+      ApiError::unauthorized("The Host header is missing: it is part of the signature.")
+    })?;
 
   // The path and query as sent, re-serialised as the JS client signs them
   // (`URLSearchParams`); clients that sign the raw query (Python) are accepted too.

@@ -56,7 +56,11 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-  pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+  pub(crate) fn new(
+    status: StatusCode,
+    code: &'static str,
+    message: impl Into<Cow<'static, str>>,
+  ) -> Self {
     Self {
       status,
       code,
@@ -100,7 +104,11 @@ impl ApiError {
 
   /// 500 when the emulator's own storage failed; the request may be retried.
   pub(crate) fn internal(message: impl Into<Cow<'static, str>>) -> Self {
-    Self::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", message)
+    Self::new(
+      StatusCode::INTERNAL_SERVER_ERROR,
+      "InternalServerError",
+      message,
+    )
   }
 }
 
@@ -111,14 +119,20 @@ impl IntoResponse for ApiError {
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
     let mut response = (self.status, bytes).into_response();
     // Errors are `application/json` without a charset, successes have one (§4.4).
-    response
-      .headers_mut()
-      .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Some(value) = self.retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
+    response.headers_mut().insert(
+      header::CONTENT_TYPE,
+      HeaderValue::from_static("application/json"),
+    );
+    if let Some(value) = self
+      .retry_after
+      .and_then(|v| HeaderValue::from_str(&v).ok())
+    {
       response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     if let Some(allow) = self.allow {
-      response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+      response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
     }
     response
   }
@@ -130,11 +144,13 @@ mod tests {
 
   #[tokio::test]
   async fn errors_render_the_service_shape() {
-    let response = ApiError::validation("Invalid scopes - Scopes field is required.", "scopes")
-      .into_response();
+    let response =
+      ApiError::validation("Invalid scopes - Scopes field is required.", "scopes").into_response();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
-    let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+      .await
+      .unwrap();
     assert_eq!(
       &body[..],
       br#"{"error":{"code":"ValidationError","message":"Invalid scopes - Scopes field is required.","target":"scopes"}}"#
@@ -144,6 +160,9 @@ mod tests {
   #[test]
   fn emulator_errors_say_what_failed() {
     let e = EmulatorError::InvalidOption("the access key is empty".into());
-    assert_eq!(e.to_string(), "invalid emulator option: the access key is empty");
+    assert_eq!(
+      e.to_string(),
+      "invalid emulator option: the access key is empty"
+    );
   }
 }

@@ -75,13 +75,19 @@ async fn process(
   if let Some(fault) = shared.faults.take() {
     match fault {
       FaultKind::Delay(delay) => tokio::time::sleep(delay).await,
-      FaultKind::Status { status, retry_after } => {
+      FaultKind::Status {
+        status,
+        retry_after,
+      } => {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return Err(
           ApiError::new(
             status,
             "InjectedFault",
-            format!("This response (status {}) was injected by the emulator.", status.as_u16()),
+            format!(
+              "This response (status {}) was injected by the emulator.",
+              status.as_u16()
+            ),
           )
           .with_retry_after(retry_after),
         );
@@ -307,7 +313,9 @@ fn json_object(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, A
   match serde_json::from_slice::<Value>(body) {
     Ok(Value::Object(map)) => Ok(map),
     Ok(Value::Null) => Ok(Map::new()),
-    Ok(_) => Err(ApiError::bad_body("The request body must be a JSON object.")),
+    Ok(_) => Err(ApiError::bad_body(
+      "The request body must be a JSON object.",
+    )),
     Err(e) => Err(ApiError::bad_body(format!(
       "The request body is not valid JSON: {} at line {} column {}.",
       match e.classify() {
@@ -449,7 +457,13 @@ async fn create(
   let (identity, iat_ms, ack) = shared.create(custom_id, scopes.is_some(), now);
   wait(shared, ack).await?;
   let access_token = match (scopes, iat_ms) {
-    (Some(scopes), Some(iat_ms)) => Some(mint_for_identity(shared, &identity.id, &scopes, iat_ms, minutes)),
+    (Some(scopes), Some(iat_ms)) => Some(mint_for_identity(
+      shared,
+      &identity.id,
+      &scopes,
+      iat_ms,
+      minutes,
+    )),
     _ => None,
   };
   let body = CreateIdentityResponse {
@@ -514,10 +528,16 @@ fn exchange(shared: &Shared, json: &Map<String, Value>) -> Result<Response, ApiE
   let text = |name: &str| field(json, name).and_then(Value::as_str).unwrap_or("");
   let (token, app_id, user_id) = (text("token"), text("appId"), text("userId"));
   if app_id.is_empty() {
-    return Err(ApiError::validation("AppId: The AppId field is required.", "AppId"));
+    return Err(ApiError::validation(
+      "AppId: The AppId field is required.",
+      "AppId",
+    ));
   }
   if user_id.is_empty() {
-    return Err(ApiError::validation("UserId: The UserId field is required.", "UserId"));
+    return Err(ApiError::validation(
+      "UserId: The UserId field is required.",
+      "UserId",
+    ));
   }
   let app_guid = uuid::Uuid::try_parse(app_id)
     .map_err(|_| ApiError::validation("Provided AppId has invalid format.", "appId"))?;
@@ -541,7 +561,10 @@ fn exchange(shared: &Shared, json: &Map<String, Value>) -> Result<Response, ApiE
     return Err(invalid_token());
   };
   if uuid::Uuid::try_parse(token_app).ok() != Some(app_guid) {
-    return Err(ApiError::validation("AAD application is not the expected one.", "appId"));
+    return Err(ApiError::validation(
+      "AAD application is not the expected one.",
+      "appId",
+    ));
   }
   if uuid::Uuid::try_parse(token_user).ok() != Some(user_guid) {
     return Err(ApiError::validation(
@@ -668,7 +691,9 @@ fn json_response(status: StatusCode, body: &impl Serialize) -> Response {
   match serde_json::to_vec(body) {
     Ok(bytes) => {
       let mut response = (status, bytes).into_response();
-      response.headers_mut().insert(header::CONTENT_TYPE, JSON_UTF8);
+      response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, JSON_UTF8);
       response
     }
     Err(_) => ApiError::internal("The response could not be serialised.").into_response(),

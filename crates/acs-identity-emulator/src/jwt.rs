@@ -95,14 +95,19 @@ impl Signer {
     if header.is_empty() || payload.contains('.') {
       return Err(Invalid::Malformed);
     }
-    let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| Invalid::Malformed)?;
-    let claims: EmulatorClaims = serde_json::from_slice(&payload).map_err(|_| Invalid::Malformed)?;
+    let payload = URL_SAFE_NO_PAD
+      .decode(payload)
+      .map_err(|_| Invalid::Malformed)?;
+    let claims: EmulatorClaims =
+      serde_json::from_slice(&payload).map_err(|_| Invalid::Malformed)?;
     let signature = URL_SAFE_NO_PAD
       .decode(signature.trim_end_matches('='))
       .map_err(|_| Invalid::Signature)?;
     let mut mac = self.mac.clone();
     mac.update(signed.as_bytes());
-    mac.verify_slice(&signature).map_err(|_| Invalid::Signature)?;
+    mac
+      .verify_slice(&signature)
+      .map_err(|_| Invalid::Signature)?;
     Ok(claims)
   }
 }
@@ -174,7 +179,16 @@ mod tests {
     assert_eq!(decoded.scopes, ["chat", "voip"]);
     assert_eq!(decoded.expires_on, 1_700_086_400);
     let payload: serde_json::Value = acs_identity::token::decode_jwt_payload(&token).unwrap();
-    for key in ["skypeid", "scp", "csi", "iat", "exp", "acsScope", "resourceId", "resourceLocation"] {
+    for key in [
+      "skypeid",
+      "scp",
+      "csi",
+      "iat",
+      "exp",
+      "acsScope",
+      "resourceId",
+      "resourceLocation",
+    ] {
       assert!(payload.get(key).is_some(), "{key}");
     }
   }
@@ -192,7 +206,12 @@ mod tests {
     let forged_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&changed).unwrap());
     parts[1] = &forged_payload;
     let ours = signer.mint(&claims());
-    let forged = format!("{}.{}.{}", parts[0], parts[1], ours.rsplit('.').next().unwrap());
+    let forged = format!(
+      "{}.{}.{}",
+      parts[0],
+      parts[1],
+      ours.rsplit('.').next().unwrap()
+    );
     assert_eq!(signer.verify(&forged), Err(Invalid::Signature));
     for bad in ["", "abc", "a.b", "a.b.c", "a.b.c.d", ".e30.", "x.e30.sig"] {
       assert_eq!(signer.verify(bad), Err(Invalid::Malformed), "{bad}");

@@ -232,7 +232,10 @@ impl Emulator {
         address: address.clone(),
         source,
       })?;
-    let port = listener.local_addr().map_err(|source| EmulatorError::Bind { address, source })?.port();
+    let port = listener
+      .local_addr()
+      .map_err(|source| EmulatorError::Bind { address, source })?
+      .port();
     let https = options.https;
     let access_key = options.access_key.clone();
     let (state, tls) = prepare(options).await?;
@@ -270,7 +273,11 @@ impl Emulator {
   /// The connection string for clients: `endpoint=<endpoint>/;accesskey=<key>`, the shape
   /// the Azure portal shows.
   pub fn connection_string(&self) -> String {
-    format!("endpoint={}/;accesskey={}", self.endpoint, self.access_key.expose())
+    format!(
+      "endpoint={}/;accesskey={}",
+      self.endpoint,
+      self.access_key.expose()
+    )
   }
 
   /// The primary access key.

@@ -53,7 +53,12 @@ impl Throttle {
   pub(crate) fn new() -> Self {
     let now = Instant::now();
     Self {
-      windows: std::array::from_fn(|_| Mutex::new(Window { started: now, count: 0 })),
+      windows: std::array::from_fn(|_| {
+        Mutex::new(Window {
+          started: now,
+          count: 0,
+        })
+      }),
     }
   }
 
@@ -165,17 +170,32 @@ mod tests {
   fn faults_apply_in_order_to_the_next_requests() {
     let faults = Faults::default();
     assert_eq!(faults.take(), None);
-    faults.push(Fault { count: 2, kind: FaultKind::CloseConnection });
-    faults.push(Fault { count: 0, kind: FaultKind::Delay(Duration::from_secs(1)) });
+    faults.push(Fault {
+      count: 2,
+      kind: FaultKind::CloseConnection,
+    });
+    faults.push(Fault {
+      count: 0,
+      kind: FaultKind::Delay(Duration::from_secs(1)),
+    });
     faults.push(Fault {
       count: 1,
-      kind: FaultKind::Status { status: 503, retry_after: Some("1".into()) },
+      kind: FaultKind::Status {
+        status: 503,
+        retry_after: Some("1".into()),
+      },
     });
     assert_eq!(faults.take(), Some(FaultKind::CloseConnection));
     assert_eq!(faults.take(), Some(FaultKind::CloseConnection));
-    assert!(matches!(faults.take(), Some(FaultKind::Status { status: 503, .. })));
+    assert!(matches!(
+      faults.take(),
+      Some(FaultKind::Status { status: 503, .. })
+    ));
     assert_eq!(faults.take(), None);
-    faults.push(Fault { count: 5, kind: FaultKind::CloseConnection });
+    faults.push(Fault {
+      count: 5,
+      kind: FaultKind::CloseConnection,
+    });
     faults.clear();
     assert_eq!(faults.take(), None);
   }

@@ -82,7 +82,9 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
       // Never echo a key or token back in an error.
       "--access-key" => options.access_key = Secret::new(value("--access-key")?),
       "--secondary-key" => options.secondary_key = Some(Secret::new(value("--secondary-key")?)),
-      "--bearer-token" => options.bearer_tokens.push(Secret::new(value("--bearer-token")?)),
+      "--bearer-token" => options
+        .bearer_tokens
+        .push(Secret::new(value("--bearer-token")?)),
       "--resource-id" => options.resource_id = Some(value("--resource-id")?),
       other => return Err(format!("unknown argument {other:?} (see --help)")),
     }
@@ -110,7 +112,10 @@ fn main() -> ExitCode {
       return ExitCode::from(2);
     }
   };
-  let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+  let runtime = match tokio::runtime::Builder::new_multi_thread()
+    .enable_all()
+    .build()
+  {
     Ok(runtime) => runtime,
     Err(e) => {
       eprintln!("acs-identity-emulator: cannot start the async runtime: {e}");
@@ -198,8 +203,21 @@ mod tests {
   #[test]
   fn every_flag_is_understood() {
     let options = run_options(&[
-      "--port", "0", "--host=0.0.0.0", "--data-dir", "/tmp/x", "--https", "--access-key", "a2V5",
-      "--secondary-key=b3RoZXI=", "--bearer-token", "t1", "--bearer-token", "t2", "--resource-id", "res",
+      "--port",
+      "0",
+      "--host=0.0.0.0",
+      "--data-dir",
+      "/tmp/x",
+      "--https",
+      "--access-key",
+      "a2V5",
+      "--secondary-key=b3RoZXI=",
+      "--bearer-token",
+      "t1",
+      "--bearer-token",
+      "t2",
+      "--resource-id",
+      "res",
       "--throttling",
     ]);
     assert_eq!(options.port, 0);
@@ -216,18 +234,35 @@ mod tests {
   fn bad_arguments_are_explained_without_echoing_secrets() {
     assert!(matches!(parse(args(&["--help"])), Ok(Command::Help)));
     assert!(matches!(parse(args(&["-V"])), Ok(Command::Version)));
-    assert!(parse(args(&["--port", "x"])).unwrap_err().contains("--port"));
-    assert!(parse(args(&["--port"])).unwrap_err().contains("needs a value"));
-    assert!(parse(args(&["--bogus"])).unwrap_err().contains("unknown argument"));
-    assert!(parse(args(&["--https=yes"])).unwrap_err().contains("takes no value"));
+    assert!(parse(args(&["--port", "x"]))
+      .unwrap_err()
+      .contains("--port"));
+    assert!(parse(args(&["--port"]))
+      .unwrap_err()
+      .contains("needs a value"));
+    assert!(parse(args(&["--bogus"]))
+      .unwrap_err()
+      .contains("unknown argument"));
+    assert!(parse(args(&["--https=yes"]))
+      .unwrap_err()
+      .contains("takes no value"));
     assert!(parse(args(&["--access-key"])).is_err());
   }
 
   #[test]
   fn help_names_every_flag() {
     for flag in [
-      "--port", "--host", "--data-dir", "--https", "--access-key", "--secondary-key", "--bearer-token",
-      "--resource-id", "--throttling", "--help", "--version",
+      "--port",
+      "--host",
+      "--data-dir",
+      "--https",
+      "--access-key",
+      "--secondary-key",
+      "--bearer-token",
+      "--resource-id",
+      "--throttling",
+      "--help",
+      "--version",
     ] {
       assert!(HELP.contains(flag), "{flag}");
     }

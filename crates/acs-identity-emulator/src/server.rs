@@ -66,7 +66,9 @@ pub(crate) async fn run(
       match tls {
         None => serve_connection(stream, router, watcher).await,
         Some(acceptor) => {
-          if let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+          if let Ok(Ok(stream)) =
+            tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+          {
             serve_connection(stream, router, watcher).await;
           }
         }

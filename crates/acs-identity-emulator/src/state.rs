@@ -102,12 +102,16 @@ impl AppState {
   /// used.
   pub fn new(options: &EmulatorOptions) -> Result<Self, EmulatorError> {
     if options.access_key.expose().trim().is_empty() {
-      return Err(EmulatorError::InvalidOption("the access key is empty".into()));
+      return Err(EmulatorError::InvalidOption(
+        "the access key is empty".into(),
+      ));
     }
     let mut keys = vec![decode_access_key(options.access_key.expose())];
     if let Some(secondary) = &options.secondary_key {
       if secondary.expose().trim().is_empty() {
-        return Err(EmulatorError::InvalidOption("the secondary key is empty".into()));
+        return Err(EmulatorError::InvalidOption(
+          "the secondary key is empty".into(),
+        ));
       }
       keys.push(decode_access_key(secondary.expose()));
     }
@@ -117,7 +121,12 @@ impl AppState {
     let (store, resource_id, signing_key, identities) = match &options.data_dir {
       Some(dir) => {
         let (store, loaded) = Store::open(dir, options.resource_id.as_deref())?;
-        (Some(store), loaded.resource_id, loaded.signing_key, loaded.identities)
+        (
+          Some(store),
+          loaded.resource_id,
+          loaded.signing_key,
+          loaded.identities,
+        )
       }
       None => {
         let resource_id = options
@@ -141,7 +150,9 @@ impl AppState {
           .custom_ids
           .insert(custom_id.clone(), stored.id.clone().into_boxed_str());
       }
-      directory.identities.insert(stored.id.into_boxed_str(), record);
+      directory
+        .identities
+        .insert(stored.id.into_boxed_str(), record);
     }
     let mut prefix = [0u8; 9];
     getrandom::fill(&mut prefix).map_err(|e| EmulatorError::InvalidOption(e.to_string()))?;
@@ -198,7 +209,8 @@ impl AppState {
 
 /// `ACS_EMULATOR_DEBUG=1` (or `true`) turns diagnostics on.
 fn debug_enabled() -> bool {
-  std::env::var("ACS_EMULATOR_DEBUG").is_ok_and(|v| matches!(v.trim(), "1" | "true" | "TRUE" | "yes"))
+  std::env::var("ACS_EMULATOR_DEBUG")
+    .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "TRUE" | "yes"))
 }
 
 /// A resource id becomes part of every identity id, `8:acs:<resource>_<uuid>`, and the
@@ -267,7 +279,10 @@ impl Shared {
           // yet; this write (or barrier) is answered after that one, so the response never
           // names an identity that a crash could lose.
           let ack = self.persist(match iat_ms {
-            Some(at_ms) => Write::TokenIssued { id: existing, at_ms },
+            Some(at_ms) => Write::TokenIssued {
+              id: existing,
+              at_ms,
+            },
             None => Write::Barrier,
           });
           return (view, iat_ms, ack);
@@ -308,7 +323,10 @@ impl Shared {
     let record = live(&mut directory, id)?;
     let iat_ms = issue_time(record, now_ms);
     record.last_token_issued_at_ms = Some(iat_ms);
-    let ack = self.persist(Write::TokenIssued { id: id.into(), at_ms: iat_ms });
+    let ack = self.persist(Write::TokenIssued {
+      id: id.into(),
+      at_ms: iat_ms,
+    });
     Ok((iat_ms, ack))
   }
 
@@ -321,7 +339,10 @@ impl Shared {
       .max(record.revoked_at_ms)
       .max(record.last_token_issued_at_ms.unwrap_or(0));
     record.revoked_at_ms = revoked_at_ms;
-    Ok(self.persist(Write::Revoke { id: id.into(), revoked_at_ms }))
+    Ok(self.persist(Write::Revoke {
+      id: id.into(),
+      revoked_at_ms,
+    }))
   }
 
   /// Deletes `id`: its tokens stop being valid and its custom id is free again.
@@ -332,7 +353,10 @@ impl Shared {
     if let Some(custom_id) = record.custom_id.clone() {
       directory.custom_ids.remove(&custom_id);
     }
-    Ok(self.persist(Write::Delete { id: id.into(), at_ms: now_ms }))
+    Ok(self.persist(Write::Delete {
+      id: id.into(),
+      at_ms: now_ms,
+    }))
   }
 
   /// The live identity `id`.

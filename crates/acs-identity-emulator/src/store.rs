@@ -74,9 +74,18 @@ pub(crate) struct Loaded {
 #[derive(Debug, Clone)]
 pub(crate) enum Write {
   Insert(StoredIdentity),
-  TokenIssued { id: Box<str>, at_ms: i64 },
-  Revoke { id: Box<str>, revoked_at_ms: i64 },
-  Delete { id: Box<str>, at_ms: i64 },
+  TokenIssued {
+    id: Box<str>,
+    at_ms: i64,
+  },
+  Revoke {
+    id: Box<str>,
+    revoked_at_ms: i64,
+  },
+  Delete {
+    id: Box<str>,
+    at_ms: i64,
+  },
   /// Nothing to write: answered once everything queued before it is committed.
   Barrier,
 }
@@ -107,7 +116,10 @@ impl Store {
   ///
   /// `resource_id` is the one the options ask for: a new directory stores it (or a fresh
   /// uuid when `None`); a used one must hold the same, because its identities' ids embed it.
-  pub(crate) fn open(dir: &Path, resource_id: Option<&str>) -> Result<(Self, Loaded), EmulatorError> {
+  pub(crate) fn open(
+    dir: &Path,
+    resource_id: Option<&str>,
+  ) -> Result<(Self, Loaded), EmulatorError> {
     let storage = |message: String| EmulatorError::Storage {
       path: dir.to_path_buf(),
       message,
@@ -126,18 +138,25 @@ impl Store {
     let mut conn = Connection::open(&path).map_err(sql)?;
     conn.busy_timeout(Duration::from_secs(2)).map_err(sql)?;
     conn
-      .execute_batch("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+      .execute_batch(
+        "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+      )
       .map_err(sql)?;
     let tx = conn.transaction().map_err(sql)?;
     tx.execute_batch(SCHEMA).map_err(sql)?;
     let schema: Option<i64> = tx
-      .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0))
+      .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+        r.get(0)
+      })
       .optional()
       .map_err(sql)?;
     match schema {
       None => {
-        tx.execute("INSERT INTO meta (key, value) VALUES ('schema', ?1)", params![SCHEMA_VERSION])
-          .map_err(sql)?;
+        tx.execute(
+          "INSERT INTO meta (key, value) VALUES ('schema', ?1)",
+          params![SCHEMA_VERSION],
+        )
+        .map_err(sql)?;
       }
       Some(SCHEMA_VERSION) => {}
       Some(other) => {
@@ -147,7 +166,11 @@ impl Store {
       }
     }
     let stored_resource: Option<String> = tx
-      .query_row("SELECT value FROM meta WHERE key = 'resource_id'", [], |r| r.get(0))
+      .query_row(
+        "SELECT value FROM meta WHERE key = 'resource_id'",
+        [],
+        |r| r.get(0),
+      )
       .optional()
       .map_err(sql)?;
     let resource_id = match (stored_resource, resource_id) {
@@ -165,7 +188,11 @@ impl Store {
       }
     };
     let stored_key: Option<Vec<u8>> = tx
-      .query_row("SELECT value FROM meta WHERE key = 'signing_key'", [], |r| r.get(0))
+      .query_row(
+        "SELECT value FROM meta WHERE key = 'signing_key'",
+        [],
+        |r| r.get(0),
+      )
       .optional()
       .map_err(sql)?;
     let signing_key = match stored_key {
@@ -311,7 +338,10 @@ fn writer(mut conn: Connection, queue: mpsc::Receiver<Job>) {
   let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
 }
 
-fn apply<'a>(conn: &mut Connection, writes: impl Iterator<Item = &'a Write>) -> rusqlite::Result<()> {
+fn apply<'a>(
+  conn: &mut Connection,
+  writes: impl Iterator<Item = &'a Write>,
+) -> rusqlite::Result<()> {
   let tx = conn.transaction()?;
   for write in writes {
     match write {
@@ -352,7 +382,10 @@ mod tests {
   use super::*;
 
   fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("acs-emulator-store-{name}-{}", uuid::Uuid::new_v4()));
+    let dir = std::env::temp_dir().join(format!(
+      "acs-emulator-store-{name}-{}",
+      uuid::Uuid::new_v4()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
   }
@@ -375,11 +408,30 @@ mod tests {
     assert_eq!(loaded.resource_id, "res");
     assert!(loaded.identities.is_empty());
     let key = loaded.signing_key.clone();
-    committed(store.submit(Write::Insert(identity("8:acs:res_a", Some("alice"))))).await.unwrap();
-    committed(store.submit(Write::Insert(identity("8:acs:res_b", None)))).await.unwrap();
-    committed(store.submit(Write::Revoke { id: "8:acs:res_a".into(), revoked_at_ms: 5 })).await.unwrap();
-    committed(store.submit(Write::TokenIssued { id: "8:acs:res_a".into(), at_ms: 7 })).await.unwrap();
-    committed(store.submit(Write::Delete { id: "8:acs:res_b".into(), at_ms: 9 })).await.unwrap();
+    committed(store.submit(Write::Insert(identity("8:acs:res_a", Some("alice")))))
+      .await
+      .unwrap();
+    committed(store.submit(Write::Insert(identity("8:acs:res_b", None))))
+      .await
+      .unwrap();
+    committed(store.submit(Write::Revoke {
+      id: "8:acs:res_a".into(),
+      revoked_at_ms: 5,
+    }))
+    .await
+    .unwrap();
+    committed(store.submit(Write::TokenIssued {
+      id: "8:acs:res_a".into(),
+      at_ms: 7,
+    }))
+    .await
+    .unwrap();
+    committed(store.submit(Write::Delete {
+      id: "8:acs:res_b".into(),
+      at_ms: 9,
+    }))
+    .await
+    .unwrap();
     store.close().await;
     assert!(committed(store.submit(Write::Barrier)).await.is_err());
 
@@ -387,7 +439,14 @@ mod tests {
     assert_eq!(loaded.resource_id, "res");
     assert_eq!(loaded.signing_key, key);
     let a = &loaded.identities[0];
-    assert_eq!((a.custom_id.as_deref(), a.revoked_at_ms, a.last_token_issued_at_ms), (Some("alice"), 5, Some(7)));
+    assert_eq!(
+      (
+        a.custom_id.as_deref(),
+        a.revoked_at_ms,
+        a.last_token_issued_at_ms
+      ),
+      (Some("alice"), 5, Some(7))
+    );
     assert_eq!(loaded.identities[1].deleted_at_ms, Some(9));
     store.close().await;
 

@@ -41,7 +41,9 @@ pub(crate) struct Tls {
 
 impl std::fmt::Debug for Tls {
   fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-    f.debug_struct("Tls").field("ca_path", &self.ca_path).finish_non_exhaustive()
+    f.debug_struct("Tls")
+      .field("ca_path", &self.ca_path)
+      .finish_non_exhaustive()
   }
 }
 
@@ -50,7 +52,8 @@ fn tls_error(what: &str) -> impl Fn(rcgen::Error) -> EmulatorError + '_ {
 }
 
 fn ca_params() -> Result<CertificateParams, EmulatorError> {
-  let mut params = CertificateParams::new(Vec::<String>::new()).map_err(tls_error("CA parameters"))?;
+  let mut params =
+    CertificateParams::new(Vec::<String>::new()).map_err(tls_error("CA parameters"))?;
   let mut name = DistinguishedName::new();
   name.push(DnType::CommonName, CA_NAME);
   name.push(DnType::OrganizationName, "acs-identity-emulator");
@@ -76,7 +79,9 @@ fn load_or_create_ca(dir: &Path) -> Result<(KeyPair, PathBuf), EmulatorError> {
     return Ok((key, cert_path));
   }
   let key = KeyPair::generate().map_err(tls_error("CA key"))?;
-  let cert = ca_params()?.self_signed(&key).map_err(tls_error("CA certificate"))?;
+  let cert = ca_params()?
+    .self_signed(&key)
+    .map_err(tls_error("CA certificate"))?;
   write_private(&key_path, key.serialize_pem().as_bytes())?;
   std::fs::write(&cert_path, cert.pem())
     .map_err(|e| EmulatorError::Tls(format!("cannot write {}: {e}", cert_path.display())))?;
@@ -104,7 +109,8 @@ pub(crate) fn setup(data_dir: Option<&Path>) -> Result<Tls, EmulatorError> {
   let (dir, temp_dir) = match data_dir {
     Some(dir) => (dir.to_path_buf(), None),
     None => {
-      let dir = std::env::temp_dir().join(format!("acs-identity-emulator-{}", uuid::Uuid::new_v4()));
+      let dir =
+        std::env::temp_dir().join(format!("acs-identity-emulator-{}", uuid::Uuid::new_v4()));
       (dir.clone(), Some(dir))
     }
   };
@@ -120,9 +126,14 @@ pub(crate) fn setup(data_dir: Option<&Path>) -> Result<Tls, EmulatorError> {
   ])
   .map_err(tls_error("server certificate parameters"))?;
   params.distinguished_name = DistinguishedName::new();
-  params.distinguished_name.push(DnType::CommonName, "localhost");
+  params
+    .distinguished_name
+    .push(DnType::CommonName, "localhost");
   params.is_ca = IsCa::ExplicitNoCa;
-  params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
+  params.key_usages = vec![
+    KeyUsagePurpose::DigitalSignature,
+    KeyUsagePurpose::KeyEncipherment,
+  ];
   params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
   params.use_authority_key_identifier_extension = true;
   let key = KeyPair::generate().map_err(tls_error("server key"))?;

@@ -63,7 +63,13 @@ impl ApiVersion {
   /// The scopes this version accepts.
   pub(crate) fn scopes(self) -> &'static [&'static str] {
     if self.has_join_scopes() {
-      &["chat", "voip", "chat.join", "chat.join.limited", "voip.join"]
+      &[
+        "chat",
+        "voip",
+        "chat.join",
+        "chat.join.limited",
+        "voip.join",
+      ]
     } else {
       &["chat", "voip"]
     }
@@ -94,7 +100,9 @@ impl Operation {
   /// service's ASP.NET API versioning reports it: the versions, comma-and-space separated.
   pub(crate) fn supported_versions(self) -> &'static str {
     match self {
-      Self::Create | Self::Delete | Self::IssueAccessToken | Self::RevokeAccessTokens => ALL_VERSIONS,
+      Self::Create | Self::Delete | Self::IssueAccessToken | Self::RevokeAccessTokens => {
+        ALL_VERSIONS
+      }
       Self::Get => "2025-03-02-preview",
       Self::ExchangeTeamsUserAccessToken => {
         "2022-06-01, 2022-10-01, 2023-08-01, 2023-10-01, 2025-03-02-preview, 2025-06-30"
@@ -128,7 +136,14 @@ mod tests {
     for v in ALL {
       assert_eq!(ApiVersion::parse(v.as_str()), Some(v));
     }
-    for bad in ["", "2023-10-1", "2023-10-01 ", "2020-07-20-preview2", "2026-09-23", "latest"] {
+    for bad in [
+      "",
+      "2023-10-1",
+      "2023-10-01 ",
+      "2020-07-20-preview2",
+      "2026-09-23",
+      "latest",
+    ] {
       assert_eq!(ApiVersion::parse(bad), None, "{bad}");
     }
     let joined: Vec<_> = ALL.iter().map(|v| v.as_str()).collect();
