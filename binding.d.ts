@@ -39,6 +39,25 @@ export declare class NativeClient {
   getUserDetail(userId: string, options?: NativeOperationOptions | undefined | null, cancellation?: Cancellation | undefined | null): Promise<NativeUserDetail>
 }
 
+/**
+ * A running emulator. Its settings are read once at start, so the getters need no lock;
+ * `close` takes the emulator out of its slot, so closing twice is harmless.
+ */
+export declare class NativeEmulator {
+  get endpoint(): string
+  get connectionString(): string
+  get accessKey(): string
+  get certificatePath(): string | null
+  /** Whether a token the emulator issued is still valid, and why not. */
+  verifyToken(token: string): NativeTokenVerdict
+  /** Makes the next `count` requests fail as `fault` says. */
+  injectFaults(fault: NativeFault): void
+  /** Forgets the faults not used yet. */
+  clearFaults(): void
+  /** Stops the server; resolves when it has stopped. Calling it twice is harmless. */
+  close(): Promise<void>
+}
+
 /** What the facade's `getToken` wrapper resolves to. */
 export interface JsAccessToken {
   token: string
@@ -75,6 +94,31 @@ export interface NativeConnectionString {
 
 export declare function nativeDecodeAccessToken(token: string): NativeTokenClaims
 
+/** Options of `startEmulator`. */
+export interface NativeEmulatorOptions {
+  host?: string
+  port?: number
+  accessKey?: string
+  secondaryKey?: string
+  bearerTokens?: Array<string>
+  dataDir?: string
+  https?: boolean
+  throttling?: boolean
+  resourceId?: string
+}
+
+/**
+ * A fault for the next `count` requests: a status (with an optional `Retry-After`), a closed
+ * connection, or a delay.
+ */
+export interface NativeFault {
+  count?: number
+  status?: number
+  retryAfter?: string
+  closeConnection?: boolean
+  delayMs?: number
+}
+
 /** An identifier in the JS shape, with every field any kind may have. */
 export interface NativeIdentifier {
   kind: string
@@ -107,6 +151,9 @@ export declare function nativeParseConnectionString(connectionString: string): N
  */
 export declare function nativeRawId(identifier: NativeIdentifier): string | null
 
+/** Starts an emulator. */
+export declare function nativeStartEmulator(options?: NativeEmulatorOptions | undefined | null): Promise<NativeEmulator>
+
 /** The claims of an ACS token, times in seconds since the epoch. */
 export interface NativeTokenClaims {
   communicationUserId: string
@@ -114,6 +161,12 @@ export interface NativeTokenClaims {
   issuedAt: number
   expiresOn: number
   resourceId: string
+}
+
+/** What `verifyToken` says of a token. */
+export interface NativeTokenVerdict {
+  valid: boolean
+  reason?: string
 }
 
 /** The result of `createUserAndToken`; the token is absent only when the service issued none. */
