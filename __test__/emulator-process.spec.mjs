@@ -89,25 +89,31 @@ test('every identity acknowledged survives a kill -9 and restart on the same dat
   t.deepEqual(await inProcess.verifyToken(revoked.token), { valid: false, reason: 'revoked' })
 })
 
-test('https: the official client and ours connect with NODE_EXTRA_CA_CERTS and no allowInsecureConnection', async (t) => {
-  const emulator = await ours.startEmulator({ https: true })
+test('https: the official client and ours connect with NODE_EXTRA_CA_CERTS, by key and by TokenCredential', async (t) => {
+  const emulator = await ours.startEmulator({ https: true, bearerTokens: ['entra-token-for-tests'] })
   t.teardown(() => emulator.close())
   t.true(emulator.endpoint.startsWith('https://'))
   t.true(fs.existsSync(emulator.certificatePath))
   const script = `
-    const [, connectionString, which] = process.argv
+    const [, connectionString, which, endpoint] = process.argv
     const { CommunicationIdentityClient } = require(which === 'ours' ? ${JSON.stringify(path.join(root, 'index.js'))} : '@azure/communication-identity')
-    new CommunicationIdentityClient(connectionString).createUserAndToken(['chat'])
-      .then((r) => console.log(r.user.communicationUserId))
-      .catch((e) => { console.error(e.message); process.exit(1) })
+    const bearer = { getToken: async () => ({ token: 'entra-token-for-tests', expiresOnTimestamp: Date.now() + 3600000 }) }
+    ;(async () => {
+      const r = await new CommunicationIdentityClient(connectionString).createUserAndToken(['chat'])
+      const viaToken = await new CommunicationIdentityClient(endpoint, bearer).getToken(r.user, ['voip'])
+      console.log(r.user.communicationUserId, typeof viaToken.token)
+    })().catch((e) => { console.error(e.message); process.exit(1) })
   `
   for (const which of ['ours', 'official']) {
-    const result = await run(['-e', script, emulator.connectionString, which], { NODE_EXTRA_CA_CERTS: emulator.certificatePath, NODE_PATH: path.join(root, 'node_modules') })
+    const result = await run(['-e', script, emulator.connectionString, which, emulator.endpoint], {
+      NODE_EXTRA_CA_CERTS: emulator.certificatePath,
+      NODE_PATH: path.join(root, 'node_modules'),
+    })
     t.is(result.status, 0, `${which}: ${result.stderr}`)
-    t.regex(result.stdout, /^8:acs:/, which)
+    t.regex(result.stdout.trim(), /^8:acs:\S+ string$/, which)
   }
   // Without trusting the certificate, the connection is refused.
-  const untrusted = await run(['-e', script, emulator.connectionString, 'ours'], { NODE_EXTRA_CA_CERTS: '', NODE_PATH: path.join(root, 'node_modules') })
+  const untrusted = await run(['-e', script, emulator.connectionString, 'ours', emulator.endpoint], { NODE_EXTRA_CA_CERTS: '', NODE_PATH: path.join(root, 'node_modules') })
   t.not(untrusted.status, 0)
   t.regex(untrusted.stderr, /certificate|connect/i)
 })

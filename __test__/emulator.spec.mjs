@@ -199,3 +199,33 @@ test('injected faults: a 503 with Retry-After is retried, a dropped connection t
   t.is(error.statusCode, 400)
   emulator.clearFaults()
 })
+
+test('the endpoint + AzureKeyCredential form works against the emulator for both clients', async (t) => {
+  const { AzureKeyCredential } = require('@azure/core-auth')
+  const mine = new ours.CommunicationIdentityClient(emulator.endpoint, new AzureKeyCredential(emulator.accessKey), NO_RETRY)
+  const theirs = new official.CommunicationIdentityClient(emulator.endpoint, new AzureKeyCredential(emulator.accessKey), { ...NO_RETRY, allowInsecureConnection: true })
+  const results = []
+  for (const c of [mine, theirs]) {
+    const { user, token } = await c.createUserAndToken(['chat'])
+    t.deepEqual(await emulator.verifyToken(token), { valid: true })
+    results.push(shape(await c.getToken(user, ['voip'])))
+  }
+  t.deepEqual(results[0], results[1])
+})
+
+// The official client refuses Bearer tokens over plain http even to loopback, so it is
+// checked over https in emulator-process.spec.mjs; ours allows it to loopback only.
+test('the endpoint + TokenCredential form authenticates with Bearer tokens the emulator accepts', async (t) => {
+  const bearer = await ours.startEmulator({ bearerTokens: ['entra-token-for-tests'] })
+  t.teardown(() => bearer.close())
+  const credential = (token) => ({ getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3600_000 }) })
+  const options = NO_RETRY
+  for (const Client of [ours.CommunicationIdentityClient]) {
+    const good = new Client(bearer.endpoint, credential('entra-token-for-tests'), options)
+    const user = await good.createUser()
+    t.truthy((await good.getToken(user, ['chat'])).token)
+    const bad = new Client(bearer.endpoint, credential('some-other-token'), options)
+    const error = await t.throwsAsync(bad.createUser())
+    t.is(error.statusCode, 401)
+  }
+})
