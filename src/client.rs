@@ -74,7 +74,10 @@ pub struct NativeClient {
 impl NativeClient {
   /// A client from `endpoint=…;accesskey=…`.
   #[napi(factory, catch_unwind)]
-  pub fn from_connection_string(connection_string: String, options: Option<NativeClientOptions>) -> Result<Self> {
+  pub fn from_connection_string(
+    connection_string: String,
+    options: Option<NativeClientOptions>,
+  ) -> Result<Self> {
     let options = client_options(options.unwrap_or_default())?;
     IdentityClient::from_connection_string(&connection_string, options)
       .map(Self::wrap)
@@ -83,7 +86,11 @@ impl NativeClient {
 
   /// A client signing with an access key (rotated with `updateKey`).
   #[napi(factory, catch_unwind)]
-  pub fn with_key(endpoint: String, key: String, options: Option<NativeClientOptions>) -> Result<Self> {
+  pub fn with_key(
+    endpoint: String,
+    key: String,
+    options: Option<NativeClientOptions>,
+  ) -> Result<Self> {
     let options = client_options(options.unwrap_or_default())?;
     let credential = Credential::AccessKey(AccessKeyCredential::new(key));
     IdentityClient::new(&endpoint, credential, options)
@@ -92,8 +99,16 @@ impl NativeClient {
   }
 
   /// A client authenticating with Entra ID tokens from a JS `getToken(scopes)` function.
-  #[napi(factory, catch_unwind, ts_args_type = "endpoint: string, getToken: (scopes: string[]) => Promise<{ token: string, expiresOnTimestamp: number }>, options?: NativeClientOptions")]
-  pub fn with_token_credential(endpoint: String, get_token: JsGetToken, options: Option<NativeClientOptions>) -> Result<Self> {
+  #[napi(
+    factory,
+    catch_unwind,
+    ts_args_type = "endpoint: string, getToken: (scopes: string[]) => Promise<{ token: string, expiresOnTimestamp: number }>, options?: NativeClientOptions"
+  )]
+  pub fn with_token_credential(
+    endpoint: String,
+    get_token: JsGetToken,
+    options: Option<NativeClientOptions>,
+  ) -> Result<Self> {
     let options = client_options(options.unwrap_or_default())?;
     let credential = Credential::Token(Arc::new(JsTokenCredential::new(get_token)));
     IdentityClient::new(&endpoint, credential, options)
@@ -124,9 +139,7 @@ impl NativeClient {
     options: Option<NativeOperationOptions>,
     cancellation: Option<&Cancellation>,
   ) -> Result<PromiseRaw<'env, String>> {
-    let client = Arc::clone(&self.inner);
-    let options = operation_options(options, cancellation)?;
-    spawn(env, async move {
+    self.run(env, options, cancellation, |client, options| async move {
       let user = client.create_user(custom_id.as_deref(), &options).await?;
       Ok(user.communication_user_id)
     })
@@ -142,14 +155,15 @@ impl NativeClient {
     options: Option<NativeOperationOptions>,
     cancellation: Option<&Cancellation>,
   ) -> Result<PromiseRaw<'env, NativeUserAndToken>> {
-    let client = Arc::clone(&self.inner);
-    let options = operation_options(options, cancellation)?;
-    spawn(env, async move {
+    self.run(env, options, cancellation, |client, options| async move {
       let result = client
         .create_user_and_token(&scopes, expires_in_minutes, custom_id.as_deref(), &options)
         .await?;
       let (token, expires_on) = match result.access_token {
-        Some(t) => (Some(t.token.expose().to_owned()), Some(to_unix_millis(t.expires_on) as f64)),
+        Some(t) => (
+          Some(t.token.expose().to_owned()),
+          Some(to_unix_millis(t.expires_on) as f64),
+        ),
         None => (None, None),
       };
       Ok(NativeUserAndToken {
@@ -170,9 +184,7 @@ impl NativeClient {
     options: Option<NativeOperationOptions>,
     cancellation: Option<&Cancellation>,
   ) -> Result<PromiseRaw<'env, NativeAccessToken>> {
-    let client = Arc::clone(&self.inner);
-    let options = operation_options(options, cancellation)?;
-    spawn(env, async move {
+    self.run(env, options, cancellation, |client, options| async move {
       let token = client
         .get_token(&user_id, &scopes, expires_in_minutes, &options)
         .await?;
@@ -188,9 +200,9 @@ impl NativeClient {
     options: Option<NativeOperationOptions>,
     cancellation: Option<&Cancellation>,
   ) -> Result<PromiseRaw<'env, ()>> {
-    let client = Arc::clone(&self.inner);
-    let options = operation_options(options, cancellation)?;
-    spawn(env, async move { client.revoke_tokens(&user_id, &options).await })
+    self.run(env, options, cancellation, |client, options| async move {
+      client.revoke_tokens(&user_id, &options).await
+    })
   }
 
   #[napi(catch_unwind, ts_return_type = "Promise<void>")]
@@ -201,9 +213,9 @@ impl NativeClient {
     options: Option<NativeOperationOptions>,
     cancellation: Option<&Cancellation>,
   ) -> Result<PromiseRaw<'env, ()>> {
-    let client = Arc::clone(&self.inner);
-    let options = operation_options(options, cancellation)?;
-    spawn(env, async move { client.delete_user(&user_id, &options).await })
+    self.run(env, options, cancellation, |client, options| async move {
+      client.delete_user(&user_id, &options).await
+    })
   }
 
   #[napi(catch_unwind, ts_return_type = "Promise<NativeAccessToken>")]
@@ -217,14 +229,12 @@ impl NativeClient {
     options: Option<NativeOperationOptions>,
     cancellation: Option<&Cancellation>,
   ) -> Result<PromiseRaw<'env, NativeAccessToken>> {
-    let client = Arc::clone(&self.inner);
-    let options = operation_options(options, cancellation)?;
     let exchange = TeamsUserTokenRequest {
       teams_user_aad_token: Secret::new(teams_user_aad_token),
       client_id,
       user_object_id,
     };
-    spawn(env, async move {
+    self.run(env, options, cancellation, |client, options| async move {
       let token = client.get_token_for_teams_user(&exchange, &options).await?;
       Ok(access_token(token))
     })
@@ -238,16 +248,35 @@ impl NativeClient {
     options: Option<NativeOperationOptions>,
     cancellation: Option<&Cancellation>,
   ) -> Result<PromiseRaw<'env, NativeUserDetail>> {
-    let client = Arc::clone(&self.inner);
-    let options = operation_options(options, cancellation)?;
-    spawn(env, async move {
+    self.run(env, options, cancellation, |client, options| async move {
       let detail = client.get_user_detail(&user_id, &options).await?;
       Ok(NativeUserDetail {
         communication_user_id: detail.user.communication_user_id,
         custom_id: detail.custom_id,
-        last_token_issued_at: detail.last_token_issued_at.map(|t| to_unix_millis(t) as f64),
+        last_token_issued_at: detail
+          .last_token_issued_at
+          .map(|t| to_unix_millis(t) as f64),
       })
     })
+  }
+}
+
+impl NativeClient {
+  /// Runs `operation` with this client and the call's options as a promise.
+  fn run<'env, T, F, Fut>(
+    &self,
+    env: &'env Env,
+    options: Option<NativeOperationOptions>,
+    cancellation: Option<&Cancellation>,
+    operation: F,
+  ) -> Result<PromiseRaw<'env, T>>
+  where
+    T: 'static + Send + ToNapiValue,
+    F: FnOnce(Arc<IdentityClient>, OperationOptions) -> Fut,
+    Fut: 'static + Send + Future<Output = acs_identity::Result<T>>,
+  {
+    let options = operation_options(options, cancellation)?;
+    spawn(env, operation(Arc::clone(&self.inner), options))
   }
 }
 
@@ -279,7 +308,9 @@ where
 
 fn millis(value: f64, name: &str) -> Result<Duration> {
   if !value.is_finite() || value < 0.0 {
-    return Err(invalid_argument(format!("{name} must be a non-negative number of milliseconds")));
+    return Err(invalid_argument(format!(
+      "{name} must be a non-negative number of milliseconds"
+    )));
   }
   Ok(Duration::from_secs_f64(value / 1000.0))
 }
@@ -292,7 +323,9 @@ fn client_options(native: NativeClientOptions) -> Result<IdentityClientOptions> 
   let mut retry = RetryOptions::default();
   if let Some(max) = native.max_retries {
     if !max.is_finite() || max < 0.0 || max.fract() != 0.0 || max > 100.0 {
-      return Err(invalid_argument("retryOptions.maxRetries must be a whole number from 0 to 100"));
+      return Err(invalid_argument(
+        "retryOptions.maxRetries must be a whole number from 0 to 100",
+      ));
     }
     retry.max_retries = max as u32;
   }
@@ -317,7 +350,10 @@ fn client_options(native: NativeClientOptions) -> Result<IdentityClientOptions> 
   Ok(options)
 }
 
-fn operation_options(native: Option<NativeOperationOptions>, cancellation: Option<&Cancellation>) -> Result<OperationOptions> {
+fn operation_options(
+  native: Option<NativeOperationOptions>,
+  cancellation: Option<&Cancellation>,
+) -> Result<OperationOptions> {
   let mut options = OperationOptions {
     cancellation: cancellation.map(|c| c.token.clone()),
     ..OperationOptions::default()

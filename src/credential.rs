@@ -21,7 +21,8 @@ pub struct JsAccessToken {
 }
 
 /// The facade's `getToken(scopes)`: called with the scopes, returns a promise.
-pub type JsGetToken = ThreadsafeFunction<Vec<String>, Promise<JsAccessToken>, Vec<String>, Status, false, true>;
+pub type JsGetToken =
+  ThreadsafeFunction<Vec<String>, Promise<JsAccessToken>, Vec<String>, Status, false, true>;
 
 /// Bridges a JS `getToken` to the core trait.
 pub struct JsTokenCredential {
@@ -41,14 +42,29 @@ impl fmt::Debug for JsTokenCredential {
 }
 
 impl TokenCredential for JsTokenCredential {
-  fn get_token<'a>(&'a self, scopes: &'a [&'a str]) -> BoxFuture<'a, acs_identity::Result<AccessToken>> {
+  fn get_token<'a>(
+    &'a self,
+    scopes: &'a [&'a str],
+  ) -> BoxFuture<'a, acs_identity::Result<AccessToken>> {
     Box::pin(async move {
       let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
-      let failed = |e: napi::Error| Error::new(ErrorKind::Credential, format!("the token credential failed: {}", e.reason));
-      let promise = self.get_token.call_async_catch(scopes).await.map_err(failed)?;
+      let failed = |e: napi::Error| {
+        Error::new(
+          ErrorKind::Credential,
+          format!("the token credential failed: {}", e.reason),
+        )
+      };
+      let promise = self
+        .get_token
+        .call_async_catch(scopes)
+        .await
+        .map_err(failed)?;
       let token = promise.await.map_err(failed)?;
       if !token.expires_on_timestamp.is_finite() {
-        return Err(Error::new(ErrorKind::Credential, "the token credential returned a token without a finite expiresOnTimestamp"));
+        return Err(Error::new(
+          ErrorKind::Credential,
+          "the token credential returned a token without a finite expiresOnTimestamp",
+        ));
       }
       Ok(AccessToken {
         token: Secret::new(token.token),

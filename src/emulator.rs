@@ -137,14 +137,17 @@ impl NativeEmulator {
 
 /// Starts an emulator.
 #[napi(catch_unwind)]
-pub async fn native_start_emulator(options: Option<NativeEmulatorOptions>) -> Result<NativeEmulator> {
+pub async fn native_start_emulator(
+  options: Option<NativeEmulatorOptions>,
+) -> Result<NativeEmulator> {
   let native = options.unwrap_or_default();
   let mut options = EmulatorOptions::default();
   if let Some(host) = native.host {
     options.host = host;
   }
   if let Some(port) = native.port {
-    options.port = u16::try_from(port).map_err(|_| invalid_argument("port must be from 0 to 65535"))?;
+    options.port =
+      u16::try_from(port).map_err(|_| invalid_argument("port must be from 0 to 65535"))?;
   }
   if let Some(key) = native.access_key {
     options.access_key = Secret::new(key);
@@ -167,7 +170,9 @@ pub async fn native_start_emulator(options: Option<NativeEmulatorOptions>) -> Re
     endpoint: emulator.endpoint(),
     connection_string: emulator.connection_string(),
     access_key: emulator.access_key().expose().to_owned(),
-    certificate_path: emulator.certificate_path().map(|p| p.to_string_lossy().into_owned()),
+    certificate_path: emulator
+      .certificate_path()
+      .map(|p| p.to_string_lossy().into_owned()),
     state: emulator.state().clone(),
     running: Arc::new(Mutex::new(Some(emulator))),
   })

@@ -14,7 +14,9 @@ pub struct NativeConnectionString {
 }
 
 #[napi(catch_unwind)]
-pub fn native_parse_connection_string(connection_string: String) -> napi::Result<NativeConnectionString> {
+pub fn native_parse_connection_string(
+  connection_string: String,
+) -> napi::Result<NativeConnectionString> {
   let parsed = ConnectionString::parse(&connection_string).map_err(to_napi)?;
   Ok(NativeConnectionString {
     endpoint: parsed.endpoint,

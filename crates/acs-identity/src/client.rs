@@ -148,7 +148,11 @@ impl IdentityClient {
   /// [`ErrorKind::InvalidArgument`] when the endpoint is not an `http(s)` URL without a
   /// path, or is plain `http` to a host that is not loopback without
   /// `allow_insecure_connection`; or when a certificate in the options is not valid PEM.
-  pub fn new(endpoint: &str, credential: Credential, options: IdentityClientOptions) -> Result<Self> {
+  pub fn new(
+    endpoint: &str,
+    credential: Credential,
+    options: IdentityClientOptions,
+  ) -> Result<Self> {
     let base = parse_endpoint(endpoint, options.allow_insecure_connection)?;
     let auth = match credential {
       Credential::AccessKey(key) => Auth::Key(key),
@@ -167,7 +171,10 @@ impl IdentityClient {
   /// # Errors
   /// [`ErrorKind::InvalidArgument`] for a malformed connection string (the message never
   /// repeats the key) or endpoint.
-  pub fn from_connection_string(connection_string: &str, options: IdentityClientOptions) -> Result<Self> {
+  pub fn from_connection_string(
+    connection_string: &str,
+    options: IdentityClientOptions,
+  ) -> Result<Self> {
     let parsed = ConnectionString::parse(connection_string)?;
     Self::new(
       &parsed.endpoint,
@@ -224,8 +231,13 @@ impl IdentityClient {
     } else {
       &*self.api_version
     };
-    let request = Request::post("/identities".to_owned(), version, Some(to_json(&request)?), 201)
-      .json_content_type();
+    let request = Request::post(
+      "/identities".to_owned(),
+      version,
+      Some(to_json(&request)?),
+      201,
+    )
+    .json_content_type();
     let response: CreateIdentityResponse = self.pipeline.send_json(request, options).await?;
     let access_token = response
       .access_token
@@ -250,7 +262,8 @@ impl IdentityClient {
       expires_in_minutes,
     };
     let path = format!("/identities/{}/:issueAccessToken", encode_id(user_id));
-    let request = Request::post(path, &self.api_version, Some(to_json(&body)?), 200).json_content_type();
+    let request =
+      Request::post(path, &self.api_version, Some(to_json(&body)?), 200).json_content_type();
     let token: crate::models::AccessTokenBody = self.pipeline.send_json(request, options).await?;
     access_token(token.token, &token.expires_on)
   }
@@ -299,10 +312,14 @@ impl IdentityClient {
   ) -> Result<CommunicationUserDetail> {
     let path = format!("/identities/{}", encode_id(user_id));
     let request = Request::get(path, PREVIEW_API_VERSION, 200);
-    let identity: crate::models::CommunicationIdentity = self.pipeline.send_json(request, options).await?;
+    let identity: crate::models::CommunicationIdentity =
+      self.pipeline.send_json(request, options).await?;
     let last_token_issued_at = match identity.last_token_issued_at {
       Some(text) => Some(parse_rfc3339(&text).ok_or_else(|| {
-        Error::new(ErrorKind::Decode, "the service returned a lastTokenIssuedAt that is not a date")
+        Error::new(
+          ErrorKind::Decode,
+          "the service returned a lastTokenIssuedAt that is not a date",
+        )
       })?),
       None => None,
     };
@@ -326,12 +343,16 @@ pub fn encode_id(id: &str) -> String {
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>> {
-  serde_json::to_vec(value).map_err(|e| Error::invalid_argument(format!("cannot serialise the request: {e}")))
+  serde_json::to_vec(value)
+    .map_err(|e| Error::invalid_argument(format!("cannot serialise the request: {e}")))
 }
 
 fn access_token(token: String, expires_on: &str) -> Result<AccessToken> {
   let expires_on = parse_rfc3339(expires_on).ok_or_else(|| {
-    Error::new(ErrorKind::Decode, "the service returned an expiresOn that is not a date")
+    Error::new(
+      ErrorKind::Decode,
+      "the service returned an expiresOn that is not a date",
+    )
   })?;
   Ok(AccessToken {
     token: Secret::new(token),
@@ -342,9 +363,8 @@ fn access_token(token: String, expires_on: &str) -> Result<AccessToken> {
 /// Checks an endpoint as the official client does (an `http`/`https` URL with a host and no
 /// path), and refuses plain HTTP to a remote host unless allowed.
 fn parse_endpoint(endpoint: &str, allow_insecure: bool) -> Result<Url> {
-  let url = Url::parse(endpoint.trim()).map_err(|e| {
-    Error::invalid_argument(format!("invalid endpoint url {endpoint:?}: {e}"))
-  })?;
+  let url = Url::parse(endpoint.trim())
+    .map_err(|e| Error::invalid_argument(format!("invalid endpoint url {endpoint:?}: {e}")))?;
   if !matches!(url.scheme(), "http" | "https") {
     return Err(Error::invalid_argument(format!(
       "invalid endpoint url {endpoint:?}: the scheme must be https (or http)"
@@ -370,7 +390,9 @@ fn parse_endpoint(endpoint: &str, allow_insecure: bool) -> Result<Url> {
 
 fn is_loopback(url: &Url) -> bool {
   match url.host() {
-    Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost") || name.to_ascii_lowercase().ends_with(".localhost"),
+    Some(url::Host::Domain(name)) => {
+      name.eq_ignore_ascii_case("localhost") || name.to_ascii_lowercase().ends_with(".localhost")
+    }
     Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
     Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
     None => false,
@@ -396,7 +418,13 @@ mod tests {
     assert!(parse_endpoint("http://127.0.0.1:8990", false).is_ok());
     assert!(parse_endpoint("http://localhost:8990/", false).is_ok());
     assert!(parse_endpoint("http://[::1]:8990/", false).is_ok());
-    for bad in ["not a url", "file://banana/fofana.txt", "ftp://x.com", "https://x.com/path", ""] {
+    for bad in [
+      "not a url",
+      "file://banana/fofana.txt",
+      "ftp://x.com",
+      "https://x.com/path",
+      "",
+    ] {
       let err = parse_endpoint(bad, false).unwrap_err();
       assert_eq!(err.kind(), &ErrorKind::InvalidArgument, "{bad}");
     }
@@ -420,6 +448,9 @@ mod tests {
       scopes: vec!["chat".into()],
       expires_in_minutes: None,
     };
-    assert_eq!(String::from_utf8(to_json(&body).unwrap()).unwrap(), r#"{"scopes":["chat"]}"#);
+    assert_eq!(
+      String::from_utf8(to_json(&body).unwrap()).unwrap(),
+      r#"{"scopes":["chat"]}"#
+    );
   }
 }

@@ -75,7 +75,10 @@ impl Error {
     Self::new(ErrorKind::Aborted, "the operation was aborted")
   }
 
-  pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+  pub(crate) fn with_source(
+    mut self,
+    source: impl std::error::Error + Send + Sync + 'static,
+  ) -> Self {
     self.0.source = Some(Box::new(source));
     self
   }

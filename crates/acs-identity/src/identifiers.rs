@@ -215,7 +215,10 @@ mod tests {
   #[test]
   fn official_raw_id_vectors() {
     let cases = [
-      ("8:acs:00000000-0000-0000-0000-000000000000_00000000-0000-0000-0000-000000000000", "communicationUser"),
+      (
+        "8:acs:00000000-0000-0000-0000-000000000000_00000000-0000-0000-0000-000000000000",
+        "communicationUser",
+      ),
       ("8:acs:resource_tenant_user", "teamsExtensionUser"),
       ("8:acs:a_b_c_d", "communicationUser"),
       ("8:dod-acs:r_t_u", "teamsExtensionUser"),
@@ -240,7 +243,11 @@ mod tests {
     ];
     for (raw, expected) in cases {
       assert_eq!(kind(raw), expected, "{raw}");
-      assert_eq!(CommunicationIdentifier::from_raw_id(raw).raw_id(), raw, "round trip {raw}");
+      assert_eq!(
+        CommunicationIdentifier::from_raw_id(raw).raw_id(),
+        raw,
+        "round trip {raw}"
+      );
     }
   }
 
@@ -264,8 +271,23 @@ mod tests {
         asserted_id: Some("abc".into())
       }
     );
-    assert!(matches!(phone("4:+14255550123_"), CommunicationIdentifier::PhoneNumber { asserted_id: None, .. }));
-    assert!(matches!(phone("4:_x"), CommunicationIdentifier::PhoneNumber { asserted_id: Some(ref a), .. } if a == "x"));
-    assert!(matches!(phone("4:anonymous"), CommunicationIdentifier::PhoneNumber { is_anonymous: true, asserted_id: None, .. }));
+    assert!(matches!(
+      phone("4:+14255550123_"),
+      CommunicationIdentifier::PhoneNumber {
+        asserted_id: None,
+        ..
+      }
+    ));
+    assert!(
+      matches!(phone("4:_x"), CommunicationIdentifier::PhoneNumber { asserted_id: Some(ref a), .. } if a == "x")
+    );
+    assert!(matches!(
+      phone("4:anonymous"),
+      CommunicationIdentifier::PhoneNumber {
+        is_anonymous: true,
+        asserted_id: None,
+        ..
+      }
+    ));
   }
 }

@@ -98,5 +98,9 @@ pub(crate) fn attempt<B>(
     request_id,
     outcome.as_ref().map(|(status, _, _)| *status),
   );
-  let _ = writeln!(std::io::stderr().lock(), "azure:acs-identity:{} {line}", wanted.name());
+  let _ = writeln!(
+    std::io::stderr().lock(),
+    "azure:acs-identity:{} {line}",
+    wanted.name()
+  );
 }

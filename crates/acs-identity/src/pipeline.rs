@@ -33,7 +33,12 @@ pub(crate) struct Request {
 }
 
 impl Request {
-  pub(crate) fn post(path: String, api_version: &str, body: Option<Vec<u8>>, success_status: u16) -> Self {
+  pub(crate) fn post(
+    path: String,
+    api_version: &str,
+    body: Option<Vec<u8>>,
+    success_status: u16,
+  ) -> Self {
     Self {
       method: Method::POST,
       path,
@@ -109,13 +114,20 @@ impl Pipeline {
   }
 
   /// Sends and decodes the success body as `T`.
-  pub(crate) async fn send_json<T: DeserializeOwned>(&self, request: Request, options: &OperationOptions) -> Result<T> {
+  pub(crate) async fn send_json<T: DeserializeOwned>(
+    &self,
+    request: Request,
+    options: &OperationOptions,
+  ) -> Result<T> {
     let status = request.success_status;
     let (body, request_id, attempts) = self.send_inner(request, options).await?;
     serde_json::from_slice(&body).map_err(|e| {
       Error::new(
         ErrorKind::Decode,
-        format!("the service answered {status} with a body that is not the expected JSON: {}", describe_json_error(&e)),
+        format!(
+          "the service answered {status} with a body that is not the expected JSON: {}",
+          describe_json_error(&e)
+        ),
       )
       .with_request_id(&request_id)
       .with_attempts(attempts)
@@ -124,10 +136,17 @@ impl Pipeline {
 
   /// Sends and returns the success body.
   pub(crate) async fn send(&self, request: Request, options: &OperationOptions) -> Result<Vec<u8>> {
-    self.send_inner(request, options).await.map(|(body, _, _)| body)
+    self
+      .send_inner(request, options)
+      .await
+      .map(|(body, _, _)| body)
   }
 
-  async fn send_inner(&self, request: Request, options: &OperationOptions) -> Result<(Vec<u8>, String, u32)> {
+  async fn send_inner(
+    &self,
+    request: Request,
+    options: &OperationOptions,
+  ) -> Result<(Vec<u8>, String, u32)> {
     let cancellation = options.cancellation.clone().unwrap_or_default();
     if cancellation.is_cancelled() {
       return Err(Error::aborted());
@@ -143,7 +162,13 @@ impl Pipeline {
       _ = cancellation.cancelled() => Err(Error::aborted()),
       result = self.attempts(&request, options, &request_id, &cancellation) => result,
     };
-    result.map_err(|e| if e.request_id().is_none() { e.with_request_id(&request_id) } else { e })
+    result.map_err(|e| {
+      if e.request_id().is_none() {
+        e.with_request_id(&request_id)
+      } else {
+        e
+      }
+    })
   }
 
   async fn attempts(
@@ -166,18 +191,31 @@ impl Pipeline {
         .await;
       let decision = match &outcome {
         Ok((status, _, _)) if *status == request.success_status => RetryDecision::Stop,
-        Ok((status, headers, _)) => retry::decide_for_status(*status, retry::retry_after(headers, SystemTime::now())),
-        Err(e) if matches!(e.kind(), ErrorKind::Connection | ErrorKind::Timeout) => RetryDecision::Backoff,
+        Ok((status, headers, _)) => {
+          retry::decide_for_status(*status, retry::retry_after(headers, SystemTime::now()))
+        }
+        Err(e) if matches!(e.kind(), ErrorKind::Connection | ErrorKind::Timeout) => {
+          RetryDecision::Backoff
+        }
         Err(_) => RetryDecision::Stop,
       };
-      log::attempt(&request.method, &url, attempt, started.elapsed(), request_id, &outcome);
+      log::attempt(
+        &request.method,
+        &url,
+        attempt,
+        started.elapsed(),
+        request_id,
+        &outcome,
+      );
       let last = attempt >= max_attempts;
       match outcome {
         Ok((status, _, body)) if status == request.success_status => {
           return Ok((body, request_id.to_owned(), attempt));
         }
         Ok((status, headers, body)) if last || decision == RetryDecision::Stop => {
-          return Err(service_error(status, &headers, &body, request.success_status).with_attempts(attempt));
+          return Err(
+            service_error(status, &headers, &body, request.success_status).with_attempts(attempt),
+          );
         }
         Err(e) if last || decision == RetryDecision::Stop => return Err(e.with_attempts(attempt)),
         _ => {}
@@ -205,27 +243,57 @@ impl Pipeline {
   ) -> Result<(u16, HeaderMap, Vec<u8>)> {
     let body = request.body.as_deref().unwrap_or_default();
     let mut headers = extra_headers.clone();
-    headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
+    headers.insert(
+      reqwest::header::ACCEPT,
+      HeaderValue::from_static("application/json"),
+    );
     if request.json_content_type {
-      headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+      headers.insert(
+        reqwest::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+      );
     }
     headers.insert(reqwest::header::USER_AGENT, self.user_agent.clone());
-    headers.insert(HeaderName::from_static("x-ms-client-request-id"), header_value(request_id)?);
+    headers.insert(
+      HeaderName::from_static("x-ms-client-request-id"),
+      header_value(request_id)?,
+    );
     match &self.auth {
       Auth::Key(key) => {
         let date = httpdate::fmt_http_date(SystemTime::now());
-        let signed = hmac::sign(key.key_bytes().as_ref().as_ref(), request.method.as_str(), url, body, &date);
+        let signed = hmac::sign(
+          key.key_bytes().as_ref().as_ref(),
+          request.method.as_str(),
+          url,
+          body,
+          &date,
+        );
         headers.insert(reqwest::header::HOST, header_value(&signed.host)?);
-        headers.insert(HeaderName::from_static("x-ms-date"), header_value(&signed.date)?);
-        headers.insert(HeaderName::from_static("x-ms-content-sha256"), header_value(&signed.content_hash)?);
-        headers.insert(reqwest::header::AUTHORIZATION, sensitive(&signed.authorization)?);
+        headers.insert(
+          HeaderName::from_static("x-ms-date"),
+          header_value(&signed.date)?,
+        );
+        headers.insert(
+          HeaderName::from_static("x-ms-content-sha256"),
+          header_value(&signed.content_hash)?,
+        );
+        headers.insert(
+          reqwest::header::AUTHORIZATION,
+          sensitive(&signed.authorization)?,
+        );
       }
       Auth::Bearer(cache) => {
         let token = cache.token().await?;
-        headers.insert(reqwest::header::AUTHORIZATION, sensitive(&format!("Bearer {}", token.expose()))?);
+        headers.insert(
+          reqwest::header::AUTHORIZATION,
+          sensitive(&format!("Bearer {}", token.expose()))?,
+        );
       }
     }
-    let mut builder = self.http.request(request.method.clone(), url.clone()).headers(headers);
+    let mut builder = self
+      .http
+      .request(request.method.clone(), url.clone())
+      .headers(headers);
     if request.method == Method::POST {
       builder = builder.body(body.to_vec());
     }
@@ -284,8 +352,11 @@ fn custom_headers(pairs: &[(String, String)]) -> Result<HeaderMap> {
   for (name, value) in pairs {
     let header = HeaderName::from_bytes(name.as_bytes())
       .map_err(|_| Error::invalid_argument(format!("invalid header name {name:?}")))?;
-    let value = HeaderValue::from_str(value)
-      .map_err(|_| Error::invalid_argument(format!("the value of header {name:?} contains characters that cannot be sent")))?;
+    let value = HeaderValue::from_str(value).map_err(|_| {
+      Error::invalid_argument(format!(
+        "the value of header {name:?} contains characters that cannot be sent"
+      ))
+    })?;
     map.insert(header, value);
   }
   Ok(map)
@@ -332,7 +403,10 @@ fn service_error(status: u16, headers: &HeaderMap, body: &[u8], expected: u16) -
       None,
       format!("the service answered {status} where {expected} was expected"),
     ),
-    None if text.trim().is_empty() => (None, format!("the service answered {status} {}", reason(status))),
+    None if text.trim().is_empty() => (
+      None,
+      format!("the service answered {status} {}", reason(status)),
+    ),
     None => (None, truncate(text.trim(), 1000)),
   };
   let retry_after = retry::retry_after(headers, SystemTime::now());
@@ -371,11 +445,19 @@ fn describe_json_error(error: &serde_json::Error) -> String {
       if text.starts_with("missing field") {
         text
       } else {
-        format!("a field has the wrong type at line {} column {}", error.line(), error.column())
+        format!(
+          "a field has the wrong type at line {} column {}",
+          error.line(),
+          error.column()
+        )
       }
     }
     Category::Eof => "the JSON is truncated".to_owned(),
-    Category::Syntax => format!("invalid JSON at line {} column {}", error.line(), error.column()),
+    Category::Syntax => format!(
+      "invalid JSON at line {} column {}",
+      error.line(),
+      error.column()
+    ),
     Category::Io => "the body could not be read".to_owned(),
   }
 }

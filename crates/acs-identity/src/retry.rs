@@ -52,7 +52,12 @@ pub fn decide_for_status(status: u16, hint: Option<Duration>) -> RetryDecision {
 /// The server's retry hint, read from `retry-after-ms`, `x-ms-retry-after-ms` (milliseconds)
 /// or `Retry-After` (seconds or an HTTP date), in that order, like the official client.
 pub fn retry_after(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Option<Duration> {
-  let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+  let text = |name: &str| {
+    headers
+      .get(name)
+      .and_then(|v| v.to_str().ok())
+      .map(str::trim)
+  };
   for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
     if let Some(ms) = text(name).and_then(|v| v.parse::<f64>().ok()) {
       if ms.is_finite() && ms >= 0.0 {
@@ -77,7 +82,11 @@ pub fn backoff(options: &RetryOptions, retry: u32, random: u64) -> Duration {
   let clamp = exponential.min(options.max_retry_delay);
   let half = clamp / 2;
   let spread = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
-  let jitter = if spread == 0 { 0 } else { random % (spread + 1) };
+  let jitter = if spread == 0 {
+    0
+  } else {
+    random % (spread + 1)
+  };
   half + Duration::from_millis(jitter)
 }
 
@@ -107,7 +116,10 @@ mod tests {
   fn retry_after_headers_in_priority_order() {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
     assert_eq!(
-      retry_after(&headers(&[("retry-after-ms", "250"), ("retry-after", "9")]), now),
+      retry_after(
+        &headers(&[("retry-after-ms", "250"), ("retry-after", "9")]),
+        now
+      ),
       Some(Duration::from_millis(250))
     );
     assert_eq!(
@@ -136,28 +148,46 @@ mod tests {
   #[test]
   fn status_decisions() {
     let hint = Some(Duration::from_secs(1));
-    assert_eq!(decide_for_status(429, hint), RetryDecision::After(Duration::from_secs(1)));
-    assert_eq!(decide_for_status(503, hint), RetryDecision::After(Duration::from_secs(1)));
+    assert_eq!(
+      decide_for_status(429, hint),
+      RetryDecision::After(Duration::from_secs(1))
+    );
+    assert_eq!(
+      decide_for_status(503, hint),
+      RetryDecision::After(Duration::from_secs(1))
+    );
     assert_eq!(decide_for_status(429, None), RetryDecision::Backoff);
     assert_eq!(decide_for_status(503, None), RetryDecision::Backoff);
     assert_eq!(decide_for_status(500, hint), RetryDecision::Backoff);
     assert_eq!(decide_for_status(408, None), RetryDecision::Backoff);
     for final_status in [400, 401, 403, 404, 409, 501, 505] {
-      assert_eq!(decide_for_status(final_status, hint), RetryDecision::Stop, "{final_status}");
+      assert_eq!(
+        decide_for_status(final_status, hint),
+        RetryDecision::Stop,
+        "{final_status}"
+      );
     }
   }
 
   #[test]
   fn backoff_doubles_within_jitter_and_is_capped() {
     let options = RetryOptions::default();
-    for (retry, low, high) in [(0, 500, 1000), (1, 1000, 2000), (2, 2000, 4000), (10, 32_000, 64_000)] {
+    for (retry, low, high) in [
+      (0, 500, 1000),
+      (1, 1000, 2000),
+      (2, 2000, 4000),
+      (10, 32_000, 64_000),
+    ] {
       for random in [0, 1, 12345, u64::MAX] {
         let d = backoff(&options, retry, random).as_millis();
         assert!((low..=high).contains(&d), "retry {retry}: {d}");
       }
     }
     assert_eq!(backoff(&options, 0, 0), Duration::from_millis(500));
-    let zero = RetryOptions { retry_delay: Duration::ZERO, ..options };
+    let zero = RetryOptions {
+      retry_delay: Duration::ZERO,
+      ..options
+    };
     assert_eq!(backoff(&zero, 3, 99), Duration::ZERO);
   }
 }

@@ -185,7 +185,10 @@ mod tests {
     let t = UNIX_EPOCH + Duration::new(1_697_729_656, 144_535_700);
     let text = format_rfc3339(t);
     assert_eq!(text, "2023-10-19T15:34:16.1445357+00:00");
-    assert_eq!(to_unix_millis(parse_rfc3339(&text).unwrap()), 1_697_729_656_144);
+    assert_eq!(
+      to_unix_millis(parse_rfc3339(&text).unwrap()),
+      1_697_729_656_144
+    );
   }
 
   #[test]

@@ -71,7 +71,10 @@ pub fn decode_jwt_payload<T: for<'de> Deserialize<'de>>(token: &str) -> Result<T
     .map_err(|_| Error::invalid_argument("invalid token: the payload is not base64url"))?;
   serde_json::from_slice(&bytes).map_err(|e| {
     Error::invalid_argument(if e.to_string().starts_with("missing field") {
-      format!("invalid token: {}", e.to_string().split(" at line").next().unwrap_or_default())
+      format!(
+        "invalid token: {}",
+        e.to_string().split(" at line").next().unwrap_or_default()
+      )
     } else {
       "invalid token: the payload is not the expected JSON".to_owned()
     })
@@ -111,7 +114,9 @@ mod tests {
   #[test]
   fn decodes_the_recorded_token_shape() {
     // the sanitized claims of §6.3
-    let token = jwt(r#"{"skypeid":"acs:sanitized","scp":1792,"csi":"1657788332","exp":1657874732,"acsScope":"chat,voip","resourceId":"sanitized","iat":1657788332}"#);
+    let token = jwt(
+      r#"{"skypeid":"acs:sanitized","scp":1792,"csi":"1657788332","exp":1657874732,"acsScope":"chat,voip","resourceId":"sanitized","iat":1657788332}"#,
+    );
     let decoded = decode_access_token(&token).unwrap();
     assert_eq!(decoded.communication_user_id, "8:acs:sanitized");
     assert_eq!(decoded.scopes, ["chat", "voip"]);
@@ -122,7 +127,15 @@ mod tests {
 
   #[test]
   fn rejects_non_tokens_without_quoting_them() {
-    for bad in ["", "IAmNotAToken", "a.b", "a.b.c.d", "a.!!!.c", &jwt("[1]"), &jwt(r#"{"exp":1}"#)] {
+    for bad in [
+      "",
+      "IAmNotAToken",
+      "a.b",
+      "a.b.c.d",
+      "a.!!!.c",
+      &jwt("[1]"),
+      &jwt(r#"{"exp":1}"#),
+    ] {
       let err = decode_access_token(bad).unwrap_err();
       assert!(err.to_string().starts_with("invalid token"), "{bad}: {err}");
       if bad.len() > 3 {

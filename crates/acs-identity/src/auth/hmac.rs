@@ -219,7 +219,9 @@ mod tests {
       assert_eq!(signed.host, "example.com");
       assert_eq!(
         signed.authorization,
-        format!("HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature={expected}"),
+        format!(
+          "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature={expected}"
+        ),
         "{u}"
       );
     }
