@@ -27,15 +27,23 @@ fn main() {
   let seconds: u64 = args.get(1).map_or(5, |a| a.parse().unwrap());
   let endpoint = args.get(2).cloned();
   // The server gets the runtime's workers; the load runs on one extra thread of its own.
-  let server = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+  let server = tokio::runtime::Builder::new_multi_thread()
+    .enable_all()
+    .build()
+    .unwrap();
   let (endpoint, emulator) = match endpoint {
     Some(endpoint) => (endpoint, None),
     None => {
-      let emulator = server.block_on(Emulator::start(EmulatorOptions::default())).unwrap();
+      let emulator = server
+        .block_on(Emulator::start(EmulatorOptions::default()))
+        .unwrap();
       (emulator.endpoint(), Some(emulator))
     }
   };
-  let load = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+  let load = tokio::runtime::Builder::new_current_thread()
+    .enable_all()
+    .build()
+    .unwrap();
   let (count, elapsed) = load.block_on(run(&endpoint, connections, Duration::from_secs(seconds)));
   println!(
     "{count} createUser requests in {:.2} s over {connections} connections: {:.0} requests/s",
@@ -63,7 +71,12 @@ async fn run(endpoint: &str, connections: usize, duration: Duration) -> (u64, Du
   let started = Instant::now();
   let mut tasks = Vec::new();
   for _ in 0..connections {
-    let (request, done, count, address) = (request.clone(), done.clone(), count.clone(), address.clone());
+    let (request, done, count, address) = (
+      request.clone(),
+      done.clone(),
+      count.clone(),
+      address.clone(),
+    );
     tasks.push(tokio::spawn(async move {
       let mut stream = TcpStream::connect(&address).await.unwrap();
       stream.set_nodelay(true).unwrap();
@@ -76,7 +89,11 @@ async fn run(endpoint: &str, connections: usize, duration: Duration) -> (u64, Du
           assert!(n > 0, "connection closed");
           filled += n;
           if let Some(end) = complete(&buffer[..filled]) {
-            assert!(buffer.starts_with(b"HTTP/1.1 201"), "{}", String::from_utf8_lossy(&buffer[..end]));
+            assert!(
+              buffer.starts_with(b"HTTP/1.1 201"),
+              "{}",
+              String::from_utf8_lossy(&buffer[..end])
+            );
             break;
           }
         }
@@ -100,7 +117,9 @@ fn complete(bytes: &[u8]) -> Option<usize> {
     .lines()
     .find_map(|line| {
       let (name, value) = line.split_once(':')?;
-      name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse().ok())?
+      name
+        .eq_ignore_ascii_case("content-length")
+        .then(|| value.trim().parse().ok())?
     })
     .unwrap_or(0);
   (bytes.len() >= head_end + length).then_some(head_end + length)

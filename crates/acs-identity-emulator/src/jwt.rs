@@ -66,10 +66,12 @@ impl std::fmt::Debug for Signer {
 }
 
 impl Signer {
-  pub(crate) fn new(key: &[u8]) -> Self {
-    #[allow(clippy::expect_used)]
-    let mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length"); // allow-unwrap
-    Self { mac }
+  /// A signer for `key`. HMAC accepts keys of any length, so this fails only if the `hmac`
+  /// crate ever changes that.
+  pub(crate) fn new(key: &[u8]) -> Result<Self, String> {
+    let mac =
+      HmacSha256::new_from_slice(key).map_err(|e| format!("cannot key HMAC-SHA256: {e}"))?;
+    Ok(Self { mac })
   }
 
   /// The signed JWT for `claims`.
@@ -170,7 +172,7 @@ mod tests {
 
   #[test]
   fn minted_tokens_verify_and_carry_the_real_claims() {
-    let signer = Signer::new(b"0123456789abcdef0123456789abcdef");
+    let signer = Signer::new(b"0123456789abcdef0123456789abcdef").unwrap();
     let token = signer.mint(&claims());
     assert_eq!(signer.verify(&token).unwrap(), claims());
     // The core client reads them like service tokens.
@@ -195,8 +197,8 @@ mod tests {
 
   #[test]
   fn forged_and_broken_tokens_are_told_apart() {
-    let signer = Signer::new(b"key one");
-    let other = Signer::new(b"key two");
+    let signer = Signer::new(b"key one").unwrap();
+    let other = Signer::new(b"key two").unwrap();
     let token = other.mint(&claims());
     assert_eq!(signer.verify(&token), Err(Invalid::Signature));
     // a tampered payload with the original signature

@@ -54,6 +54,7 @@ pub use error::EmulatorError;
 pub use limits::{Fault, FaultKind};
 pub use state::AppState;
 pub use store::DATABASE_FILE;
+pub use tls::CA_CERT_FILE;
 
 /// The emulator's default access key: fixed and published, like Azurite's account key, so
 /// that tests and samples can hard-code a connection string. It is base64 for the 64 bytes
@@ -354,3 +355,17 @@ fn endpoint_host(host: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod endpoint_tests {
+  use super::endpoint_host;
+
+  #[test]
+  fn endpoints_name_a_reachable_host() {
+    assert_eq!(endpoint_host("127.0.0.1"), "127.0.0.1");
+    assert_eq!(endpoint_host("0.0.0.0"), "127.0.0.1");
+    assert_eq!(endpoint_host("::"), "[::1]");
+    assert_eq!(endpoint_host("::1"), "[::1]");
+    assert_eq!(endpoint_host("localhost"), "localhost");
+  }
+}

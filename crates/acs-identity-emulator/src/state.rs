@@ -164,7 +164,7 @@ impl AppState {
         resource_id: resource_id.into_boxed_str(),
         directory: Mutex::new(directory),
         store,
-        signer: Signer::new(&signing_key),
+        signer: Signer::new(&signing_key).map_err(EmulatorError::InvalidOption)?,
         keys,
         bearer_tokens: options.bearer_tokens.clone(),
         throttle: options.throttling.then(Throttle::new),

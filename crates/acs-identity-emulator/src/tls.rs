@@ -24,8 +24,9 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::error::EmulatorError;
 
-/// The CA certificate's file name.
-pub(crate) const CA_CERT_FILE: &str = "acs-identity-emulator-ca.pem";
+/// The name of the CA certificate file written for `https` (in the data directory when there
+/// is one), for callers of [`crate::serve`] that need to find it.
+pub const CA_CERT_FILE: &str = "acs-identity-emulator-ca.pem";
 const CA_KEY_FILE: &str = "acs-identity-emulator-ca-key.pem";
 
 const CA_NAME: &str = "acs-identity-emulator local CA";
