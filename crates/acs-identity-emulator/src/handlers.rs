@@ -248,8 +248,9 @@ fn api_version(
         StatusCode::BAD_REQUEST,
         "UnsupportedApiVersion",
         format!(
-          "The HTTP resource that matches the request URI '{}://{host}{target}' does not support the API version '{requested}'. {} is served with api-version {}.",
+          "The HTTP resource that matches the request URI '{}://{host}{target}' does not support the API version '{}'. {} is served with api-version {}.",
           shared.scheme,
+          clip(&requested),
           operation.describe(),
           operation.supported_versions()
         ),
@@ -381,7 +382,8 @@ fn scopes(value: Option<&Value>, version: ApiVersion) -> Result<Option<Vec<&str>
       Some(scope) => {
         return Err(ApiError::validation(
           format!(
-            "Invalid scopes - '{scope}' is not a valid scope for api-version {}. Valid scopes are: {}.",
+            "Invalid scopes - '{}' is not a valid scope for api-version {}. Valid scopes are: {}.",
+            clip(scope),
             version.as_str(),
             known.join(", ")
           ),
@@ -409,7 +411,10 @@ fn expires_in_minutes(json: &Map<String, Value>, version: ApiVersion) -> Result<
   };
   let Some(minutes) = value.as_i64() else {
     return Err(ApiError::validation(
-      format!("ExpiresInMinutes value {value} is invalid. Value must be an integer within the [60, 1440] interval."),
+      format!(
+        "ExpiresInMinutes value {} is invalid. Value must be an integer within the [60, 1440] interval.",
+        clip(&value.to_string())
+      ),
       "ExpiresInMinutes",
     ));
   };
@@ -684,6 +689,16 @@ fn identity_body(identity: IdentityView, version: ApiVersion) -> CommunicationId
       custom_id: None,
       last_token_issued_at: None,
     }
+  }
+}
+
+/// A value quoted from the request in a message, cut to a length a person reads: the body
+/// may hold a megabyte of it.
+fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+  const MAX: usize = 64;
+  match text.char_indices().nth(MAX) {
+    None => std::borrow::Cow::Borrowed(text),
+    Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..end])),
   }
 }
 

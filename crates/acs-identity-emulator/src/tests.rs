@@ -459,6 +459,11 @@ async fn every_scope_can_be_issued_and_scopes_are_checked_per_version() {
   let reply = h.issue(&id, json!({"scopes": ["pstn"]}), V).await;
   reply.assert_error(400, "ValidationError");
   assert!(reply.message().contains("'pstn'"), "{}", reply.text);
+  let reply = h
+    .issue(&id, json!({"scopes": ["x".repeat(100_000)]}), V)
+    .await;
+  reply.assert_error(400, "ValidationError");
+  assert!(reply.text.len() < 500, "{}", reply.text.len());
   let reply = h.issue(&id, json!({"scopes": ["Chat"]}), V).await;
   reply.assert_error(400, "ValidationError");
   let reply = h.issue(&id, json!({"scopes": "chat"}), V).await;

@@ -573,6 +573,7 @@ fn dev_client(endpoint: &str) -> IdentityClient {
   .unwrap()
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_identities_survive_a_killed_process() {
   let dir = temp_dir("kill");
