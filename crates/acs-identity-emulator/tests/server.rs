@@ -660,3 +660,31 @@ fn help_lists_the_flags() {
     .unwrap();
   assert_eq!(output.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_until_its_shutdown_future_resolves() {
+  let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+  let endpoint = format!("http://{}", listener.local_addr().unwrap());
+  let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+  let server = tokio::spawn(acs_identity_emulator::serve(
+    listener,
+    EmulatorOptions::default(),
+    async move {
+      let _ = stopped.await;
+    },
+  ));
+  let client = dev_client(&endpoint);
+  let user = client
+    .create_user(None, &OperationOptions::default())
+    .await
+    .unwrap();
+  assert!(user.communication_user_id.starts_with("8:acs:"));
+  stop.send(()).unwrap();
+  tokio::time::timeout(Duration::from_secs(10), server)
+    .await
+    .unwrap()
+    .unwrap()
+    .unwrap();
+  // the port is closed now
+  assert!(TcpStream::connect(endpoint.trim_start_matches("http://")).is_err());
+}
