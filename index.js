@@ -62,6 +62,8 @@ function renameInnerErrors(value) {
 /** Turns a rejection of the native layer into the error a user of the official client expects. */
 function toJsError(error, credentialErrors) {
   const text = error && typeof error.message === 'string' ? error.message : ''
+  // A value napi could not convert (a check the facade missed): still a TypeError.
+  if (error && /^(InvalidArg|\w+Expected)$/.test(error.code) && !(error instanceof TypeError)) return new TypeError(text)
   if (!text.startsWith(ERROR_MARKER)) return error
   let info
   try {
@@ -304,6 +306,7 @@ class CommunicationIdentityClient {
     checkString(connectionStringOrEndpoint, 'the first argument (a connection string or an endpoint)')
     if (isKeyCredential(credentialOrOptions)) {
       const options = nativeClientOptions(checkOptions(maybeOptions))
+      checkString(credentialOrOptions.key, 'credential.key', { allowEmpty: false })
       this.#keyCredential = credentialOrOptions
       this.#lastKey = credentialOrOptions.key
       this.#native = callNative(() => native.NativeClient.withKey(connectionStringOrEndpoint, this.#lastKey, options))
@@ -314,7 +317,9 @@ class CommunicationIdentityClient {
       const getToken = async (scopes) => {
         try {
           const token = await credential.getToken(scopes, {})
-          if (!token || typeof token.token !== 'string') throw new Error('the TokenCredential returned no token')
+          if (!token || typeof token.token !== 'string') {
+            throw new TypeError('the TokenCredential returned no token (expected { token: string, expiresOnTimestamp: number })')
+          }
           return { token: token.token, expiresOnTimestamp: Number(token.expiresOnTimestamp) }
         } catch (error) {
           // Kept so that the operation rejects with the credential's own error.
@@ -596,6 +601,18 @@ class Emulator {
  */
 async function startEmulator(options = {}) {
   options = checkOptions(options)
+  if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)) {
+    throw new RangeError(`port must be a whole number from 0 to 65535, got ${describe(options.port)}`)
+  }
+  for (const name of ['host', 'accessKey', 'secondaryKey', 'dataDir', 'resourceId']) {
+    if (options[name] !== undefined) checkString(options[name], name, { allowEmpty: false })
+  }
+  for (const name of ['https', 'throttling']) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describe(options[name])}`)
+  }
+  if (options.bearerTokens !== undefined && (!Array.isArray(options.bearerTokens) || !options.bearerTokens.every((x) => typeof x === 'string'))) {
+    throw new TypeError('bearerTokens must be an array of strings')
+  }
   const native_ = await native.nativeStartEmulator({
     host: options.host,
     port: options.port,
