@@ -232,3 +232,47 @@ test('AZURE_LOG_LEVEL=info logs each attempt to stderr with no secret in it', as
     t.false(run.stderr.includes(secret))
   }
 })
+
+test('an aborted request closes its connection: nothing is left running', async (t) => {
+  const closed = []
+  const server = http.createServer(() => {})
+  server.on('connection', (socket) => socket.on('close', () => closed.push(performance.now())))
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => server.close(resolve)))
+  const c = new ours.CommunicationIdentityClient(`endpoint=http://127.0.0.1:${server.address().port};accesskey=${KEY}`)
+  const controller = new AbortController()
+  const pending = c.createUser({ abortSignal: controller.signal })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const abortedAt = performance.now()
+  controller.abort()
+  await t.throwsAsync(pending, { name: 'AbortError' })
+  while (closed.length === 0 && performance.now() - abortedAt < 1000) await new Promise((resolve) => setTimeout(resolve, 5))
+  t.is(closed.length, 1, 'the server saw the connection close')
+  t.true(closed[0] - abortedAt < 200, `closed ${(closed[0] - abortedAt).toFixed(1)} ms after abort`)
+})
+
+test('HTTP_PROXY is honoured and NO_PROXY bypasses it', async (t) => {
+  const seen = []
+  const proxy = await startCaptureServer((req) => {
+    seen.push(req.url)
+    return { status: 201, body: JSON.stringify({ identity: { id: '8:acs:via_proxy' } }) }
+  })
+  t.teardown(() => proxy.close())
+  const script = `
+    const { CommunicationIdentityClient } = require(${JSON.stringify(fileURLToPath(new URL('../index.js', import.meta.url)))})
+    new CommunicationIdentityClient('endpoint=http://acs.example.test;accesskey=a2V5', { allowInsecureConnection: true, retryOptions: { maxRetries: 0 } })
+      .createUser({ requestOptions: { timeout: 3000 } })
+      .then((u) => console.log(u.communicationUserId), (e) => { console.log('error', e.code); })
+  `
+  const runWith = (env) =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, HTTP_PROXY: proxy.endpoint, http_proxy: proxy.endpoint, NO_PROXY: '', no_proxy: '', ...env } })
+      let out = ''
+      child.stdout.on('data', (d) => (out += d))
+      child.on('close', () => resolve(out.trim()))
+    })
+  t.is(await runWith({}), '8:acs:via_proxy')
+  t.deepEqual(seen, ['http://acs.example.test/identities?api-version=2023-10-01'])
+  t.is(await runWith({ NO_PROXY: 'acs.example.test', no_proxy: 'acs.example.test' }), 'error REQUEST_SEND_ERROR')
+  t.is(seen.length, 1, 'the proxy was bypassed')
+})
