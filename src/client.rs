@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use acs_identity::{
   time::to_unix_millis, AccessKeyCredential, Credential, IdentityClient, IdentityClientOptions,
   OperationOptions, RetryOptions, Secret, TeamsUserTokenRequest,
 };
+use futures_util::FutureExt;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -287,21 +289,20 @@ fn access_token(token: acs_identity::AccessToken) -> NativeAccessToken {
   }
 }
 
-/// Runs an operation on the runtime as a promise. The operation runs in a task of its own,
-/// so that a panic (there should be none) rejects the promise instead of reaching Node.
+/// Runs an operation on the runtime as a promise. A panic (there should be none) rejects the
+/// promise instead of reaching Node.
 fn spawn<'env, T, F>(env: &'env Env, operation: F) -> Result<PromiseRaw<'env, T>>
 where
   T: 'static + Send + ToNapiValue,
   F: 'static + Send + Future<Output = acs_identity::Result<T>>,
 {
   env.spawn_future(async move {
-    match tokio::spawn(operation).await {
+    match AssertUnwindSafe(operation).catch_unwind().await {
       Ok(result) => result.map_err(to_napi),
-      Err(join_error) if join_error.is_panic() => Err(to_napi(acs_identity::Error::new(
+      Err(_) => Err(to_napi(acs_identity::Error::new(
         acs_identity::ErrorKind::Decode,
         "internal error in acs-identity (a bug: please report it)",
       ))),
-      Err(_) => Err(to_napi(acs_identity::Error::aborted())),
     }
   })
 }

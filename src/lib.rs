@@ -8,6 +8,12 @@
 // napi exports are registered by macros that `cargo test` does not expand into uses.
 #![cfg_attr(test, allow(dead_code))]
 
+/// The addon allocates a few small buffers per request on several threads; mimalloc's
+/// thread-local free lists make that cheaper than glibc's malloc (measured in
+/// benchmark/RESULTS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cancellation;
 mod client;
 mod credential;
