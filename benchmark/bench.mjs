@@ -33,9 +33,9 @@ function startEmulatorProcess() {
   })
 }
 
-function runWorker(args) {
+function runWorker(args, nodeFlags = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(here, 'worker.mjs'), ...args.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [...nodeFlags, path.join(here, 'worker.mjs'), ...args.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] })
     let output = ''
     child.stdout.on('data', (chunk) => (output += chunk))
     child.on('exit', (code) => {
@@ -128,7 +128,7 @@ async function main() {
     }
     let soak
     if (SOAK_CALLS > 0) {
-      soak = await runWorker(['ours', 'soak', 64, SOAK_CALLS, emulator.connectionString])
+      soak = await runWorker(['ours', 'soak', 64, SOAK_CALLS, emulator.connectionString], ['--expose-gc'])
       console.log(`soak: ${fmt(soak.opsPerSecond)} ops/s`)
     }
     writeResults(results, soak, Date.now() - startedAt)
@@ -167,6 +167,12 @@ function writeResults(results, soak, elapsedMs) {
     }
   }
   lines.push('')
+  const busiest = results.filter((r) => r.concurrency === 64).reduce((a, b) => (b.opsPerSecond > a.opsPerSecond ? b : a))
+  lines.push(
+    `Emulator: served ${fmt(busiest.opsPerSecond)} requests/s at 64 concurrent connections (${busiest.operation} from ${busiest.kind}), ` +
+      'sharing the 2 cores with the client process; the issue asks for at least 20,000.',
+  )
+  lines.push('')
   const requireMs = (kind) => median(results.filter((r) => r.kind === kind).map((r) => r.requireMs))
   const ours = oursInstalledSize()
   const official = officialInstalledSize()
@@ -176,10 +182,18 @@ function writeResults(results, soak, elapsedMs) {
   lines.push(`| official | ${requireMs('official').toFixed(1)} ms | ${fmt(official.bytes / 2 ** 20, 1)} MB | ${official.packages} |`)
   lines.push('')
   if (soak) {
-    const afterWarmup = soak.samples.find((s) => s.done >= 100_000) ?? soak.samples[0]
+    const at = (n) => soak.samples.find((s) => s.done >= n) ?? soak.samples[0]
+    const afterWarmup = at(100_000)
+    const half = at(soak.count / 2)
     const last = soak.samples[soak.samples.length - 1]
-    lines.push(`Soak: ${fmt(soak.count)} getToken calls at 64 concurrent, ${fmt(soak.opsPerSecond)} ops/s, ${soak.cpuMsPerOp.toFixed(3)} ms CPU/op.`)
-    lines.push(`RSS ${afterWarmup.rssMb.toFixed(1)} MB after 100k calls → ${last.rssMb.toFixed(1)} MB at the end (growth ${(last.rssMb - afterWarmup.rssMb).toFixed(1)} MB); open file descriptors ${afterWarmup.fds} → ${last.fds}.`)
+    lines.push(`Soak: ${fmt(soak.count)} getToken calls at 64 concurrent, ${fmt(soak.opsPerSecond)} ops/s, ${soak.cpuMsPerOp.toFixed(3)} ms CPU/op; samples after a full GC.`)
+    lines.push(
+      `RSS ${afterWarmup.rssMb.toFixed(1)} MB after 100k calls, ${half.rssMb.toFixed(1)} MB at half way, ${last.rssMb.toFixed(1)} MB at the end: ` +
+        `growth after warm-up ${(last.rssMb - afterWarmup.rssMb).toFixed(1)} MB, over the second half ${(last.rssMb - half.rssMb).toFixed(1)} MB; ` +
+        `JS heap ${afterWarmup.heapMb.toFixed(1)} → ${last.heapMb.toFixed(1)} MB; open file descriptors ${afterWarmup.fds} → ${last.fds}.`,
+    )
+    lines.push('', '| calls | RSS MB | JS heap MB | open fds |', '|---:|---:|---:|---:|')
+    for (const s of soak.samples) lines.push(`| ${fmt(s.done)} | ${s.rssMb.toFixed(1)} | ${s.heapMb.toFixed(1)} | ${s.fds} |`)
     lines.push('')
   }
   const file = path.join(here, quick ? 'RESULTS-quick.md' : 'RESULTS.md')
