@@ -76,6 +76,9 @@ async function main() {
     process.stdout.write(HELP)
     return
   }
+  // A server for many clients wants a worker per core (the addon's default of one suits a
+  // client); read when the addon loads, so set before the require.
+  process.env.ACS_IDENTITY_WORKER_THREADS ??= String(Math.max(2, require('node:os').availableParallelism()))
   const { startEmulator } = require('./index.js')
   const emulator = await startEmulator(options)
   console.log(`ACS Identity emulator listening on ${emulator.endpoint}`)
