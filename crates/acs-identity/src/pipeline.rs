@@ -71,10 +71,21 @@ impl Request {
   }
 }
 
+/// Where one operation goes: its URL, and the path and query as they are signed.
+#[derive(Debug)]
+struct Target {
+  url: Url,
+  path_and_query: String,
+}
+
 /// The configured HTTP machinery of one client.
 #[derive(Debug)]
 pub(crate) struct Pipeline {
-  base: Url,
+  /// `scheme://host[:port]` of the endpoint.
+  origin: String,
+  /// The `Host` that is signed and sent: the port only when it is not the default.
+  host: String,
+  host_header: HeaderValue,
   pub(crate) auth: Auth,
   http: reqwest::Client,
   options: IdentityClientOptions,
@@ -104,8 +115,12 @@ impl Pipeline {
     };
     let user_agent = HeaderValue::from_str(&user_agent)
       .map_err(|_| Error::invalid_argument("the user agent prefix must be printable ASCII"))?;
+    let host = hmac::host(&base);
+    let host_header = header_value(&host)?;
     Ok(Self {
-      base,
+      origin: base.origin().ascii_serialization(),
+      host,
+      host_header,
       auth,
       http,
       options,
@@ -178,7 +193,7 @@ impl Pipeline {
     request_id: &str,
     cancellation: &CancellationToken,
   ) -> Result<(Vec<u8>, String, u32)> {
-    let url = self.url(request)?;
+    let target = self.target(request)?;
     let extra_headers = custom_headers(&options.headers)?;
     let timeout = options.timeout.unwrap_or(self.options.timeout);
     let max_attempts = self.options.retry.max_retries.saturating_add(1);
@@ -187,7 +202,7 @@ impl Pipeline {
       attempt += 1;
       let started = Instant::now();
       let outcome = self
-        .attempt(request, &url, &extra_headers, request_id, timeout)
+        .attempt(request, &target, &extra_headers, request_id, timeout)
         .await;
       let decision = match &outcome {
         Ok((status, _, _)) if *status == request.success_status => RetryDecision::Stop,
@@ -201,7 +216,7 @@ impl Pipeline {
       };
       log::attempt(
         &request.method,
-        &url,
+        &target.url,
         attempt,
         started.elapsed(),
         request_id,
@@ -236,7 +251,7 @@ impl Pipeline {
   async fn attempt(
     &self,
     request: &Request,
-    url: &Url,
+    target: &Target,
     extra_headers: &HeaderMap,
     request_id: &str,
     timeout: Duration,
@@ -261,14 +276,15 @@ impl Pipeline {
     match &self.auth {
       Auth::Key(key) => {
         let date = httpdate::fmt_http_date(SystemTime::now());
-        let signed = hmac::sign(
+        let signed = hmac::sign_parts(
           key.key_bytes().as_ref().as_ref(),
           request.method.as_str(),
-          url,
+          &target.path_and_query,
+          &self.host,
           body,
           &date,
         );
-        headers.insert(reqwest::header::HOST, header_value(&signed.host)?);
+        headers.insert(reqwest::header::HOST, self.host_header.clone());
         headers.insert(
           HeaderName::from_static("x-ms-date"),
           header_value(&signed.date)?,
@@ -292,7 +308,7 @@ impl Pipeline {
     }
     let mut builder = self
       .http
-      .request(request.method.clone(), url.clone())
+      .request(request.method.clone(), target.url.clone())
       .headers(headers);
     if request.method == Method::POST {
       builder = builder.body(body.to_vec());
@@ -325,14 +341,19 @@ impl Pipeline {
     }
   }
 
-  fn url(&self, request: &Request) -> Result<Url> {
-    let mut url = self.base.clone();
-    url.set_path(&request.path);
-    url
-      .query_pairs_mut()
-      .clear()
-      .append_pair("api-version", &request.api_version);
-    Ok(url)
+  /// Where an operation goes, computed once for all its attempts.
+  fn target(&self, request: &Request) -> Result<Target> {
+    let version: String =
+      url::form_urlencoded::byte_serialize(request.api_version.as_bytes()).collect();
+    // The query is form-encoded here, so it is already what URLSearchParams would make of it
+    // and is signed as it is (§3.1).
+    let path_and_query = format!("{}?api-version={version}", request.path);
+    let url = Url::parse(&format!("{}{path_and_query}", self.origin))
+      .map_err(|e| Error::invalid_argument(format!("cannot build the request URL: {e}")))?;
+    Ok(Target {
+      url,
+      path_and_query,
+    })
   }
 }
 

@@ -149,12 +149,24 @@ pub struct SignedHeaders {
 /// Signs a request: the headers to send for `method url` with `body` at `date` (an
 /// IMF-fixdate such as `Thu, 01 Jan 2026 00:00:00 GMT`).
 pub fn sign(key: &[u8], method: &str, url: &Url, body: &[u8], date: &str) -> SignedHeaders {
-  let host = host(url);
+  sign_parts(key, method, &path_and_query(url), &host(url), body, date)
+}
+
+/// [`sign`] from the path-and-query and host already computed (as [`path_and_query`] and
+/// [`host`] give them), for a client that signs several attempts of one request.
+pub fn sign_parts(
+  key: &[u8],
+  method: &str,
+  path_and_query: &str,
+  host: &str,
+  body: &[u8],
+  date: &str,
+) -> SignedHeaders {
   let content_hash = content_hash(body);
-  let to_sign = string_to_sign(method, &path_and_query(url), date, &host, &content_hash);
+  let to_sign = string_to_sign(method, path_and_query, date, host, &content_hash);
   let authorization = authorization(&signature(key, &to_sign));
   SignedHeaders {
-    host,
+    host: host.to_owned(),
     date: date.to_owned(),
     content_hash,
     authorization,
