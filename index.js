@@ -262,7 +262,7 @@ function readExtraCaCertificates() {
   return extraCaCertificates ?? undefined
 }
 
-const USER_AGENT = `azsdk-js-communication-identity-compatible acs-identity/${PACKAGE_VERSION} Node/${process.versions.node} (${os.type()} ${os.release()}; ${os.arch()})`
+const USER_AGENT = `acs-identity/${PACKAGE_VERSION} Node/${process.versions.node} (${os.type()} ${os.release()}; ${os.arch()})`
 
 function nativeClientOptions(options) {
   const retry = options.retryOptions ?? {}
