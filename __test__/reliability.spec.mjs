@@ -276,3 +276,15 @@ test('HTTP_PROXY is honoured and NO_PROXY bypasses it', async (t) => {
   t.is(await runWith({ NO_PROXY: 'acs.example.test', no_proxy: 'acs.example.test' }), 'error REQUEST_SEND_ERROR')
   t.is(seen.length, 1, 'the proxy was bypassed')
 })
+
+test('a token credential that never answers is bounded by the timeout', async (t) => {
+  const server = await startCaptureServer()
+  t.teardown(() => server.close())
+  const never = new Promise(() => {}) // kept referenced, so it is never collected
+  const c = new ours.CommunicationIdentityClient(server.endpoint, { getToken: () => never })
+  const started = Date.now()
+  const error = await t.throwsAsync(c.createUser({ requestOptions: { timeout: 300 } }))
+  t.true(Date.now() - started < 3000)
+  t.regex(error.message, /did not give a token within 300 ms/)
+  t.is(server.requests.length, 0)
+})

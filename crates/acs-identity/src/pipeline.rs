@@ -299,7 +299,19 @@ impl Pipeline {
         );
       }
       Auth::Bearer(cache) => {
-        let token = cache.token().await?;
+        // A credential that never answers must not hang the operation: it gets the
+        // attempt's timeout too.
+        let token = tokio::time::timeout(timeout, cache.token())
+          .await
+          .map_err(|_| {
+            Error::new(
+              ErrorKind::Credential,
+              format!(
+                "the token credential did not give a token within {} ms",
+                timeout.as_millis()
+              ),
+            )
+          })??;
         headers.insert(
           reqwest::header::AUTHORIZATION,
           sensitive(&format!("Bearer {}", token.expose()))?,
