@@ -5,7 +5,6 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::auth::{hmac, AccessKeyCredential, BearerTokenCache};
@@ -172,10 +171,12 @@ impl Pipeline {
       .find(|(name, _)| name.eq_ignore_ascii_case("x-ms-client-request-id"))
       .map(|(_, value)| value.clone())
       .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    // Cancelling drops the attempts future wherever it is (in flight or waiting to retry),
+    // which closes its connection.
     let result = tokio::select! {
       biased;
       _ = cancellation.cancelled() => Err(Error::aborted()),
-      result = self.attempts(&request, options, &request_id, &cancellation) => result,
+      result = self.attempts(&request, options, &request_id) => result,
     };
     result.map_err(|e| {
       if e.request_id().is_none() {
@@ -191,7 +192,6 @@ impl Pipeline {
     request: &Request,
     options: &OperationOptions,
     request_id: &str,
-    cancellation: &CancellationToken,
   ) -> Result<(Vec<u8>, String, u32)> {
     let target = self.target(request)?;
     let extra_headers = custom_headers(&options.headers)?;
@@ -239,11 +239,7 @@ impl Pipeline {
         RetryDecision::After(wait) => wait,
         _ => retry::backoff(&self.options.retry, attempt - 1, retry::random_u64()),
       };
-      tokio::select! {
-        biased;
-        _ = cancellation.cancelled() => return Err(Error::aborted().with_attempts(attempt)),
-        _ = tokio::time::sleep(wait) => {}
-      }
+      tokio::time::sleep(wait).await;
     }
   }
 
