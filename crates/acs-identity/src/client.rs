@@ -404,6 +404,19 @@ mod tests {
   use super::*;
 
   #[test]
+  fn debug_output_never_shows_the_key() {
+    let client = IdentityClient::from_connection_string(
+      "endpoint=https://r.communication.azure.com/;accesskey=c3VwZXItc2VjcmV0LWtleQ==",
+      IdentityClientOptions::default(),
+    )
+    .unwrap();
+    let debug = format!("{client:?}");
+    assert!(debug.contains("r.communication.azure.com"));
+    assert!(!debug.contains("c3VwZXItc2VjcmV0LWtleQ"), "{debug}");
+    assert!(!debug.contains("super-secret-key"));
+  }
+
+  #[test]
   fn ids_are_encoded_like_encode_uri_component() {
     assert_eq!(encode_id("8:acs:abc_def"), "8%3Aacs%3Aabc_def");
     assert_eq!(encode_id("8:acs:a b/c?d"), "8%3Aacs%3Aa%20b%2Fc%3Fd");

@@ -312,6 +312,33 @@ mod tests {
     assert_eq!(decode_access_key(""), Vec::<u8>::new());
   }
 
+  // The emulator checks requests with `verify`: it must accept the official signatures.
+  #[test]
+  fn verify_accepts_the_official_signatures() {
+    let key = decode_access_key("pw==");
+    let date = "Wed, 13 Apr 2022 18:09:12 GMT";
+    for (u, official) in [
+      (
+        "https://example.com/testPath?testQuery=test",
+        "DGdgwggJWnQyc6EHjR/Vbqg1ES64KpD6U2XwTDDj3tU=",
+      ),
+      (
+        "https://example.com/testPath",
+        "+6tWkg3lNKVjQHHmxkdGQcJjUgzclsWTMebnuCz1ngU=",
+      ),
+    ] {
+      let u = url(u);
+      let to_sign = string_to_sign("GET", &path_and_query(&u), date, &host(&u), EMPTY_HASH);
+      assert!(verify(&key, &to_sign, official));
+      assert!(!verify(&decode_access_key("pX=="), &to_sign, official));
+    }
+    assert!(verify(
+      &decode_access_key("pw=="),
+      "banana",
+      "88EC05aAS9iXnaimtNO78JLjiPtfWryQB/5QYEzEsu8="
+    ));
+  }
+
   #[test]
   fn verify_accepts_only_the_right_signature() {
     let key = decode_access_key("dGVzdGtleQ==");
