@@ -1,27 +1,4 @@
-//! # acs-identity
-//!
-//! An async client of the Azure Communication Services (ACS) Identity service: create
-//! identities, issue, refresh and revoke their access tokens, exchange Teams tokens. It
-//! signs requests with HMAC-SHA256 exactly as the official SDKs do, retries as they do (and
-//! better), and never puts a key or a token in an error or a log.
-//!
-//! ```no_run
-//! use acs_identity::{IdentityClient, IdentityClientOptions, OperationOptions};
-//!
-//! # async fn run() -> acs_identity::Result<()> {
-//! let client = IdentityClient::from_connection_string(
-//!   "endpoint=https://contoso.communication.azure.com/;accesskey=c2VjcmV0",
-//!   IdentityClientOptions::default(),
-//! )?;
-//! let options = OperationOptions::default();
-//! let user = client.create_user(None, &options).await?;
-//! let token = client.get_token(&user.communication_user_id, &["voip"], None, &options).await?;
-//! println!("token expires at {:?}", token.expires_on);
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! The `acs-identity-emulator` crate serves the same API locally for tests.
+#![doc = include_str!("../README.md")]
 
 pub mod auth;
 mod client;
