@@ -288,3 +288,22 @@ test('a token credential that never answers is bounded by the timeout', async (t
   t.regex(error.message, /did not give a token within 300 ms/)
   t.is(server.requests.length, 0)
 })
+
+test('a pending call keeps Node alive until it settles', async (t) => {
+  // Nothing but the pending call holds the event loop: the emulator runs on the addon's
+  // threads, and the delay makes the answer come well after the script's last line.
+  const script = `
+    const { CommunicationIdentityClient, startEmulator } = require(${JSON.stringify(fileURLToPath(new URL('../index.js', import.meta.url)))})
+    startEmulator().then((emulator) => {
+      emulator.injectFaults({ count: 1, delayMs: 300 })
+      new CommunicationIdentityClient(emulator.connectionString).createUser().then((u) => console.log('settled', u.communicationUserId.slice(0, 6)))
+    })
+  `
+  const output = await new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', script])
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.on('close', () => resolve(out.trim()))
+  })
+  t.is(output, 'settled 8:acs:')
+})
