@@ -347,7 +347,8 @@ impl Store {
             return Err(storage(
               dir,
               format!(
-                "it belongs to resource {stored}, not {asked}: its identities would all be another resource's"
+                "it belongs to resource {stored}, not {asked}: its identities would all be \
+                 another resource's"
               ),
             ));
           }
@@ -359,7 +360,9 @@ impl Store {
           return Err(storage(
             dir,
             format!(
-              "it holds {SQLITE_FILE}, the SQLite database of an earlier version of the emulator, which this one cannot read: start this one on another directory (or remove that file)"
+              "it holds {SQLITE_FILE}, the SQLite database of an earlier version of the \
+               emulator, which this one cannot read: use another directory, or remove that file \
+               to start empty"
             ),
           ));
         }
@@ -502,7 +505,8 @@ fn replay(file: File) -> Result<Replayed, String> {
     }
     let damaged = |reason: String| {
       format!(
-        "line {number} is damaged ({reason}): repair or remove that line, or start on an empty directory"
+        "line {number} is damaged ({reason}), so the journal cannot be replayed: repair \
+         that line, or move the file away to start empty"
       )
     };
     let record: Record<'_> = serde_json::from_slice(text).map_err(|e| damaged(e.to_string()))?;
