@@ -616,7 +616,8 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
   File::open(dir)?.sync_all()
 }
 
-/// Windows has no handle to a directory to fsync: a rename there is durable as it is.
+/// The standard library cannot open a directory on Windows to flush it: there the rename
+/// is as durable as the file system's own metadata journal makes it.
 #[cfg(not(unix))]
 fn sync_dir(_dir: &Path) -> io::Result<()> {
   Ok(())
