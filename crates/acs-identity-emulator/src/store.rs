@@ -7,11 +7,14 @@
 //!
 //! ```text
 //! {"journal":"acs-identity-emulator","version":1,"resource_id":"…","signing_key":"<base64>"}
-//! {"op":"insert","id":"8:acs:…","custom_id":"alice","created_at_ms":…,"revoked_at_ms":0,"last_token_issued_at_ms":null,"deleted_at_ms":null}
+//! {"op":"insert","id":"8:acs:…","custom_id":"alice","created_at_ms":…,"revoked_at_ms":0}
 //! {"op":"token","id":"8:acs:…","at_ms":…}
 //! {"op":"revoke","id":"8:acs:…","revoked_at_ms":…}
 //! {"op":"delete","id":"8:acs:…","at_ms":…}
 //! ```
+//!
+//! An insert leaves out the optional fields it does not have (`custom_id`,
+//! `last_token_issued_at_ms`, `deleted_at_ms`); compaction writes them as inserts too.
 //!
 //! Writes go through one writer thread that owns the file:
 //!
@@ -135,10 +138,13 @@ struct Header {
 enum Record<'a> {
   Insert {
     id: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     custom_id: Option<Cow<'a, str>>,
     created_at_ms: i64,
     revoked_at_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     last_token_issued_at_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     deleted_at_ms: Option<i64>,
   },
   Token {
@@ -822,6 +828,47 @@ mod tests {
 
     let err = open_err(&dir, Some("other"));
     assert!(err.contains("belongs to resource res, not other"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+  }
+
+  #[tokio::test]
+  async fn the_journal_is_one_json_line_per_change() {
+    let dir = temp_dir("format");
+    let (store, loaded) = Store::open(&dir, Some("res")).unwrap();
+    let key = base64::engine::general_purpose::STANDARD.encode(&loaded.signing_key);
+    for write in [
+      Write::Insert(identity("8:acs:res_a", Some("alice"))),
+      Write::Barrier,
+      Write::TokenIssued {
+        id: "8:acs:res_a".into(),
+        at_ms: 2,
+      },
+      Write::Revoke {
+        id: "8:acs:res_a".into(),
+        revoked_at_ms: 3,
+      },
+      Write::Delete {
+        id: "8:acs:res_a".into(),
+        at_ms: 4,
+      },
+    ] {
+      committed(store.submit(write)).await.unwrap();
+    }
+    store.close().await;
+    let text = std::fs::read_to_string(dir.join(JOURNAL_FILE)).unwrap();
+    assert_eq!(
+      text.lines().collect::<Vec<_>>(),
+      [
+        format!(
+          r#"{{"journal":"acs-identity-emulator","version":1,"resource_id":"res","signing_key":"{key}"}}"#
+        )
+        .as_str(),
+        r#"{"op":"insert","id":"8:acs:res_a","custom_id":"alice","created_at_ms":1,"revoked_at_ms":0}"#,
+        r#"{"op":"token","id":"8:acs:res_a","at_ms":2}"#,
+        r#"{"op":"revoke","id":"8:acs:res_a","revoked_at_ms":3}"#,
+        r#"{"op":"delete","id":"8:acs:res_a","at_ms":4}"#,
+      ]
+    );
     std::fs::remove_dir_all(dir).unwrap();
   }
 
