@@ -12,8 +12,8 @@ connection string to use with CommunicationIdentityClient (ours or the official 
 Options:
   --port <n>          port to listen on (default 8990; 0 picks a free port)
   --host <address>    address to listen on (default 127.0.0.1)
-  --data-dir <dir>    keep identities, custom ids, revocations and the signing key in a SQLite
-                      database in <dir>, so they survive a restart (default: in memory)
+  --data-dir <dir>    keep identities, custom ids, revocations and the signing key in a journal
+                      file in <dir>, so they survive a restart (default: in memory)
   --https             serve TLS with a self-signed certificate; prints the certificate's path
                       (trust it with NODE_EXTRA_CA_CERTS=<path>)
   --access-key <key>  the base64 access key to accept (default: the documented development key)

@@ -337,7 +337,7 @@ export interface EmulatorOptions {
   secondaryKey?: string
   /** Tokens to accept as `Authorization: Bearer` (for clients built with a TokenCredential). */
   bearerTokens?: string[]
-  /** Keep identities, custom ids, revocations and the signing key in SQLite in this folder. */
+  /** Keep identities, custom ids, revocations and the signing key in a journal file in this folder. */
   dataDir?: string
   /** Serve TLS with a self-signed certificate (see `certificatePath`). */
   https?: boolean

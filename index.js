@@ -596,7 +596,7 @@ class Emulator {
 /**
  * Starts the ACS Identity emulator in this process. Options: `port` (0, the default, picks a
  * free one), `host` (default 127.0.0.1), `accessKey` (default: the documented development
- * key), `secondaryKey`, `bearerTokens`, `dataDir` (persist to SQLite there), `https`,
+ * key), `secondaryKey`, `bearerTokens`, `dataDir` (persist to a journal file there), `https`,
  * `throttling`, `resourceId`.
  */
 async function startEmulator(options = {}) {

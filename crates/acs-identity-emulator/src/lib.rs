@@ -53,7 +53,7 @@ use tokio_util::sync::CancellationToken;
 pub use error::EmulatorError;
 pub use limits::{Fault, FaultKind};
 pub use state::AppState;
-pub use store::DATABASE_FILE;
+pub use store::{JOURNAL_FILE, LOCK_FILE};
 pub use tls::CA_CERT_FILE;
 
 /// The emulator's default access key: fixed and published, like Azurite's account key, so
@@ -83,8 +83,8 @@ pub struct EmulatorOptions {
   /// Tokens accepted as `Authorization: Bearer <token>`, standing in for Entra ID tokens.
   /// Empty (the default) refuses every bearer token.
   pub bearer_tokens: Vec<Secret>,
-  /// Where to persist identities, revocations and keys (SQLite). `None` (the default) keeps
-  /// everything in memory.
+  /// Where to persist identities, revocations and keys (an append-only journal,
+  /// [`JOURNAL_FILE`]). `None` (the default) keeps everything in memory.
   pub data_dir: Option<PathBuf>,
   /// Serve HTTPS with a generated certificate (see [`Emulator::certificate_path`]). The
   /// official JS client refuses plain `http://` unless told `allowInsecureConnection`.
@@ -177,7 +177,7 @@ pub async fn serve(
   Ok(())
 }
 
-/// Builds the state and TLS set-up off the async threads: both touch files and SQLite.
+/// Builds the state and TLS set-up off the async threads: both read and write files.
 async fn prepare(options: EmulatorOptions) -> Result<(AppState, Option<tls::Tls>), EmulatorError> {
   tokio::task::spawn_blocking(move || {
     let state = AppState::new(&options)?;

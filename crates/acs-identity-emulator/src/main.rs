@@ -18,8 +18,8 @@ USAGE:
 OPTIONS:
   --port <PORT>            Port to listen on; 0 picks a free one. Default: 8990.
   --host <HOST>            Address to listen on. Default: 127.0.0.1 (this machine only).
-  --data-dir <DIR>         Keep identities, revocations and keys in DIR (SQLite), so they
-                           survive a restart. Default: in memory, gone at exit.
+  --data-dir <DIR>         Keep identities, revocations and keys in DIR (a journal file),
+                           so they survive a restart. Default: in memory, gone at exit.
   --https                  Serve HTTPS with a generated certificate; prints the CA file to
                            trust (e.g. NODE_EXTRA_CA_CERTS=<file>).
   --access-key <KEY>       Primary access key (base64). Default: the published development
