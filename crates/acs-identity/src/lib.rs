@@ -8,6 +8,7 @@ pub mod identifiers;
 pub mod log;
 pub mod models;
 mod pipeline;
+mod random;
 pub mod retry;
 mod secret;
 pub mod time;

@@ -11,6 +11,7 @@ use crate::auth::{hmac, AccessKeyCredential, BearerTokenCache};
 use crate::client::{IdentityClientOptions, OperationOptions};
 use crate::error::{Error, ErrorKind, Result, ServiceError};
 use crate::log;
+use crate::random;
 use crate::retry::{self, RetryDecision};
 
 /// How the pipeline authenticates each attempt.
@@ -85,11 +86,12 @@ pub(crate) struct Pipeline {
   origin: Url,
   /// The `Host` that is signed and sent: the port only when it is not the default.
   host: String,
-  host_header: HeaderValue,
   pub(crate) auth: Auth,
   http: reqwest::Client,
   options: IdentityClientOptions,
-  user_agent: HeaderValue,
+  /// The headers every attempt sends unchanged (`Accept`, `User-Agent`, and the signed
+  /// `Host` with a key), built once and copied per attempt.
+  fixed_headers: HeaderMap,
 }
 
 impl Pipeline {
@@ -116,15 +118,22 @@ impl Pipeline {
     let user_agent = HeaderValue::from_str(&user_agent)
       .map_err(|_| Error::invalid_argument("the user agent prefix must be printable ASCII"))?;
     let host = hmac::host(&base);
-    let host_header = header_value(&host)?;
+    let mut fixed_headers = HeaderMap::with_capacity(12);
+    fixed_headers.insert(
+      reqwest::header::ACCEPT,
+      HeaderValue::from_static("application/json"),
+    );
+    fixed_headers.insert(reqwest::header::USER_AGENT, user_agent);
+    if matches!(auth, Auth::Key(_)) {
+      fixed_headers.insert(reqwest::header::HOST, header_value(&host)?);
+    }
     Ok(Self {
       origin: origin_of(&base)?,
       host,
-      host_header,
       auth,
       http,
       options,
-      user_agent,
+      fixed_headers,
     })
   }
 
@@ -171,7 +180,7 @@ impl Pipeline {
       .iter()
       .find(|(name, _)| name.eq_ignore_ascii_case("x-ms-client-request-id"))
       .map(|(_, value)| value.clone())
-      .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+      .unwrap_or_else(random::request_id);
     // Cancelling drops the attempts future wherever it is (in flight or waiting to retry),
     // which closes its connection.
     //
@@ -244,7 +253,7 @@ impl Pipeline {
       }
       let wait = match decision {
         RetryDecision::After(wait) => wait,
-        _ => retry::backoff(&self.options.retry, attempt - 1, retry::random_u64()),
+        _ => retry::backoff(&self.options.retry, attempt - 1, random::next_u64()),
       };
       tokio::time::sleep(wait).await;
     }
@@ -260,18 +269,19 @@ impl Pipeline {
     timeout: Duration,
   ) -> Result<(u16, HeaderMap, Vec<u8>)> {
     let body = request.body.as_deref().unwrap_or_default();
-    let mut headers = extra_headers.clone();
-    headers.insert(
-      reqwest::header::ACCEPT,
-      HeaderValue::from_static("application/json"),
-    );
+    let mut headers = self.fixed_headers.clone();
+    // The caller's own headers never replace the client's.
+    for (name, value) in extra_headers {
+      if !headers.contains_key(name) {
+        headers.insert(name.clone(), value.clone());
+      }
+    }
     if request.json_content_type {
       headers.insert(
         reqwest::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
       );
     }
-    headers.insert(reqwest::header::USER_AGENT, self.user_agent.clone());
     headers.insert(
       HeaderName::from_static("x-ms-client-request-id"),
       header_value(request_id)?,
@@ -287,7 +297,6 @@ impl Pipeline {
           body,
           &date,
         );
-        headers.insert(reqwest::header::HOST, self.host_header.clone());
         headers.insert(
           HeaderName::from_static("x-ms-date"),
           header_value(&signed.date)?,

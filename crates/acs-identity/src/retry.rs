@@ -90,15 +90,6 @@ pub fn backoff(options: &RetryOptions, retry: u32, random: u64) -> Duration {
   half + Duration::from_millis(jitter)
 }
 
-/// A random number for jitter, from the operating system's generator.
-pub(crate) fn random_u64() -> u64 {
-  // uuid's v4 generator draws from the OS; it is already a dependency, so no new crate.
-  let bytes = uuid::Uuid::new_v4().into_bytes();
-  u64::from_le_bytes([
-    bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[9], bytes[10],
-  ])
-}
-
 #[cfg(test)]
 mod tests {
   use super::*;
