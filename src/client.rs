@@ -291,20 +291,28 @@ fn access_token(token: acs_identity::AccessToken) -> NativeAccessToken {
 
 /// Runs an operation on the runtime as a promise. A panic (there should be none) rejects the
 /// promise instead of reaching Node.
+/// Runs `operation` on the addon's runtime and settles a promise with its result.
+///
+/// One tokio task per call: `Env::spawn_future` would add a second task per call that only
+/// watches the first for a panic, which `catch_unwind` covers here (measured in
+/// benchmark/PROFILE.md).
 fn spawn<'env, T, F>(env: &'env Env, operation: F) -> Result<PromiseRaw<'env, T>>
 where
   T: 'static + Send + ToNapiValue,
   F: 'static + Send + Future<Output = acs_identity::Result<T>>,
 {
-  env.spawn_future(async move {
+  let (deferred, promise) = env.create_deferred::<T, _>()?;
+  napi::bindgen_prelude::spawn(async move {
     match AssertUnwindSafe(operation).catch_unwind().await {
-      Ok(result) => result.map_err(to_napi),
-      Err(_) => Err(to_napi(acs_identity::Error::new(
+      Ok(Ok(value)) => deferred.resolve(move |_| Ok(value)),
+      Ok(Err(error)) => deferred.reject(to_napi(error)),
+      Err(_) => deferred.reject(to_napi(acs_identity::Error::new(
         acs_identity::ErrorKind::Decode,
         "internal error in acs-identity (a bug: please report it)",
       ))),
     }
-  })
+  });
+  Ok(PromiseRaw::new(env.raw(), promise.raw()))
 }
 
 fn millis(value: f64, name: &str) -> Result<Duration> {
