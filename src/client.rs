@@ -289,9 +289,8 @@ fn access_token(token: acs_identity::AccessToken) -> NativeAccessToken {
   }
 }
 
-/// Runs an operation on the runtime as a promise. A panic (there should be none) rejects the
-/// promise instead of reaching Node.
-/// Runs `operation` on the addon's runtime and settles a promise with its result.
+/// Runs `operation` on the addon's runtime and settles a promise with its result. A panic
+/// (there should be none) rejects the promise instead of reaching Node.
 ///
 /// One tokio task per call: `Env::spawn_future` would add a second task per call that only
 /// watches the first for a panic, which `catch_unwind` covers here (measured in

@@ -186,8 +186,8 @@ impl Pipeline {
     //
     // The attempts future (it holds reqwest's response future) is about 1.5 KB; boxed, the
     // operation future that callers move around (into a napi task, into tokio's task cell,
-    // out again when it completes) stays small. Inline, those copies were a tenth of the
-    // client's CPU per call (benchmark/PROFILE.md).
+    // out again when it completes) stays small. Boxing it took 8% off the client's CPU per
+    // call (benchmark/PROFILE.md).
     let attempts = Box::pin(self.attempts(&request, options, &request_id));
     let result = tokio::select! {
       biased;
