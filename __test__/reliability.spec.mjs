@@ -140,35 +140,55 @@ test('requestOptions.timeout ends a silent attempt, which is retried, then rejec
   t.true(elapsed >= 400 && elapsed < 2000, `${elapsed} ms`)
 })
 
-/** Aborts `pending` and checks it rejects with an AbortError within 50 ms. */
-async function abortSettlesQuickly(t, controller, pending) {
+/** Aborts `pending`, checks it rejects with an AbortError, and returns how long that took. */
+async function abortAndTime(t, controller, pending) {
   const abortedAt = performance.now()
   controller.abort()
   const error = await t.throwsAsync(pending)
-  const latency = performance.now() - abortedAt
   t.is(error.name, 'AbortError')
-  t.true(latency < 50, `settled ${latency.toFixed(1)} ms after abort`)
-  return abortedAt
+  return { abortedAt, latency: performance.now() - abortedAt }
+}
+
+/**
+ * Runs `abortOnce` five times and checks the aborts settle within a few milliseconds: the
+ * median under 50 ms, every one under a second. One abort can be held up by a busy machine
+ * (CI runs the test files side by side on two cores); an abort that waited for the response,
+ * the retry or the timeout (30 s here) would be slow every time.
+ */
+async function abortsSettleQuickly(t, abortOnce) {
+  const latencies = []
+  for (let i = 0; i < 5; i++) latencies.push(await abortOnce())
+  const sorted = [...latencies].sort((a, b) => a - b)
+  const shown = latencies.map((l) => l.toFixed(1)).join(', ')
+  t.true(sorted[2] < 50, `median ${sorted[2].toFixed(1)} ms after abort (${shown})`)
+  t.true(sorted[4] < 1000, `slowest ${sorted[4].toFixed(1)} ms after abort (${shown})`)
 }
 
 test('abort mid-request settles within a few milliseconds with an AbortError', async (t) => {
   const server = await startSilentServer()
   t.teardown(() => server.close())
-  const controller = new AbortController()
-  const pending = client(server).createUser({ abortSignal: controller.signal })
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  await abortSettlesQuickly(t, controller, pending)
+  const c = client(server)
+  await abortsSettleQuickly(t, async () => {
+    const controller = new AbortController()
+    const pending = c.createUser({ abortSignal: controller.signal })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    return (await abortAndTime(t, controller, pending)).latency
+  })
 })
 
 test('abort during a retry wait settles within a few milliseconds', async (t) => {
   const server = await startCaptureServer(() => ({ status: 503, headers: { 'retry-after': '30' } }))
   t.teardown(() => server.close())
-  const controller = new AbortController()
-  const pending = client(server).createUser({ abortSignal: controller.signal })
-  while (server.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
-  await new Promise((resolve) => setTimeout(resolve, 50))
-  await abortSettlesQuickly(t, controller, pending)
-  t.is(server.requests.length, 1)
+  const c = client(server)
+  await abortsSettleQuickly(t, async () => {
+    const controller = new AbortController()
+    const sent = server.requests.length
+    const pending = c.createUser({ abortSignal: controller.signal })
+    while (server.requests.length === sent) await new Promise((resolve) => setTimeout(resolve, 5))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    return (await abortAndTime(t, controller, pending)).latency
+  })
+  t.is(server.requests.length, 5, 'one attempt per call: none retried after its abort')
 })
 
 test('an already-aborted signal rejects without sending anything', async (t) => {
@@ -244,10 +264,12 @@ test('an aborted request closes its connection: nothing is left running', async 
   const controller = new AbortController()
   const pending = c.createUser({ abortSignal: controller.signal })
   await new Promise((resolve) => setTimeout(resolve, 100))
-  const abortedAt = await abortSettlesQuickly(t, controller, pending)
-  while (closed.length === 0 && performance.now() - abortedAt < 1000) await new Promise((resolve) => setTimeout(resolve, 5))
+  // How quickly an abort settles is measured above; this test is about the connection.
+  const { abortedAt } = await abortAndTime(t, controller, pending)
+  while (closed.length === 0 && performance.now() - abortedAt < 5000) await new Promise((resolve) => setTimeout(resolve, 5))
   t.is(closed.length, 1, 'the server saw the connection close')
-  t.true(closed[0] - abortedAt < 200, `closed ${(closed[0] - abortedAt).toFixed(1)} ms after abort`)
+  // Well before the 30 s timeout that would otherwise end the attempt.
+  t.true(closed[0] - abortedAt < 1000, `closed ${(closed[0] - abortedAt).toFixed(1)} ms after abort`)
 })
 
 test('HTTP_PROXY is honoured and NO_PROXY bypasses it', async (t) => {
