@@ -17,6 +17,7 @@ use napi_derive::napi;
 use crate::cancellation::Cancellation;
 use crate::credential::{JsGetToken, JsTokenCredential};
 use crate::error::{invalid_argument, to_napi};
+use crate::settle;
 
 /// Client options the facade reads from `CommunicationIdentityClientOptions`.
 #[napi(object)]
@@ -292,26 +293,26 @@ fn access_token(token: acs_identity::AccessToken) -> NativeAccessToken {
 /// Runs `operation` on the addon's runtime and settles a promise with its result. A panic
 /// (there should be none) rejects the promise instead of reaching Node.
 ///
-/// One tokio task per call: `Env::spawn_future` would add a second task per call that only
-/// watches the first for a panic, which `catch_unwind` covers here (measured in
-/// benchmark/PROFILE.md).
+/// One tokio task per call (`Env::spawn_future` adds a second one that only watches the first
+/// for a panic, which `catch_unwind` covers here), and the promise is settled through the
+/// JS thread's shared queue (`settle.rs`) rather than a threadsafe function of its own.
 fn spawn<'env, T, F>(env: &'env Env, operation: F) -> Result<PromiseRaw<'env, T>>
 where
   T: 'static + Send + ToNapiValue,
   F: 'static + Send + Future<Output = acs_identity::Result<T>>,
 {
-  let (deferred, promise) = env.create_deferred::<T, _>()?;
+  let (promise, completer) = settle::promise(env)?;
   napi::bindgen_prelude::spawn(async move {
     match AssertUnwindSafe(operation).catch_unwind().await {
-      Ok(Ok(value)) => deferred.resolve(move |_| Ok(value)),
-      Ok(Err(error)) => deferred.reject(to_napi(error)),
-      Err(_) => deferred.reject(to_napi(acs_identity::Error::new(
+      Ok(Ok(value)) => completer.resolve(value),
+      Ok(Err(error)) => completer.reject(to_napi(error)),
+      Err(_) => completer.reject(to_napi(acs_identity::Error::new(
         acs_identity::ErrorKind::Decode,
         "internal error in acs-identity (a bug: please report it)",
       ))),
     }
   });
-  Ok(PromiseRaw::new(env.raw(), promise.raw()))
+  Ok(PromiseRaw::new(env.raw(), promise))
 }
 
 fn millis(value: f64, name: &str) -> Result<Duration> {

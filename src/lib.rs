@@ -19,6 +19,7 @@ mod client;
 mod credential;
 mod emulator;
 mod error;
+mod settle;
 mod utilities;
 
 /// The addon's tokio runtime. Each call hops from the JS thread to a worker and back; with
