@@ -1152,4 +1152,41 @@ mod tests {
     store.close().await;
     std::fs::remove_dir_all(dir).unwrap();
   }
+
+  /// A kill can stop an append anywhere: the journal cut at every byte either opens with
+  /// exactly the identities of its complete lines (the torn one dropped for good) or, cut
+  /// inside the header, is refused with an error; never a panic, never a guess.
+  #[tokio::test]
+  async fn a_journal_cut_at_any_byte_opens_with_its_complete_lines() {
+    let ids = ["8:acs:res_a", "8:acs:res_b", "8:acs:res_c"];
+    let source = journal_with("cut-source", &ids).await;
+    let bytes = std::fs::read(source.join(JOURNAL_FILE)).unwrap();
+    std::fs::remove_dir_all(source).unwrap();
+    let dir = temp_dir("cut");
+    for cut in 0..=bytes.len() {
+      let kept = &bytes[..cut];
+      let complete_lines = kept.iter().filter(|&&b| b == b'\n').count();
+      std::fs::write(dir.join(JOURNAL_FILE), kept).unwrap();
+      if complete_lines == 0 {
+        assert!(
+          Store::open(&dir, None).is_err(),
+          "cut at {cut}, inside the header"
+        );
+        continue;
+      }
+      let (store, loaded) = Store::open(&dir, None).unwrap();
+      assert_eq!(
+        loaded_ids(&loaded),
+        ids[..complete_lines - 1],
+        "cut at {cut}"
+      );
+      store.close().await;
+      let compacted = std::fs::read(dir.join(JOURNAL_FILE)).unwrap();
+      assert!(
+        compacted.ends_with(b"\n"),
+        "cut at {cut}: the torn line is gone"
+      );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+  }
 }
