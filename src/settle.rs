@@ -132,12 +132,10 @@ pub(crate) fn promise(env: &Env) -> Result<(sys::napi_value, Completer)> {
   let mut promise = ptr::null_mut();
   check_status!(unsafe { sys::napi_create_promise(raw_env, &mut deferred, &mut promise) })?;
   let shared = LOCAL.with(|local| -> Result<Arc<Shared>> {
-    let mut local = local.borrow_mut();
-    if local.as_ref().is_none_or(|l| l.env != raw_env) {
-      *local = Some(start(raw_env)?);
-    }
-    let Some(local) = local.as_mut() else {
-      return Err(Error::from_reason("the settling queue is missing"));
+    let mut slot = local.borrow_mut();
+    let local = match &mut *slot {
+      Some(local) if local.env == raw_env => local,
+      other => other.insert(start(raw_env)?),
     };
     if local.in_flight == 0 {
       check_status!(unsafe { sys::napi_ref_threadsafe_function(raw_env, local.tsfn) })?;
